@@ -1,0 +1,304 @@
+// Package build compiles the services into static, reproducible linux binaries
+// and lays out a Docker build context for each: the binary plus a copy of the
+// service's app/<svc>/Dockerfile, and nothing else.
+//
+// The deploy (pulumi-docker) and the local container run both use it, so the
+// image that runs on a laptop is built from the same bytes as the one in ECR.
+// Two builds of the same source with the same Go version give byte-identical
+// contexts, hence the same Digest and Tag: an unchanged service is neither
+// rebuilt nor redeployed.
+package build
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Options says what to build and where.
+type Options struct {
+	// Root is the module root (the directory holding go.mod). "" means: search
+	// for go.mod from the current directory upward.
+	Root string
+	// Service is one of Services().
+	Service string
+	// GOARCH is "amd64" or "arm64"; "" means runtime.GOARCH.
+	GOARCH string
+	// OutDir is the build context directory. "" means
+	// <Root>/.build/<service>-linux-<goarch>. If it exists it may hold only the
+	// files Build writes (Dockerfile and the binary), so a stale or foreign
+	// file can never slip into an image.
+	OutDir string
+	// Log receives one progress line per step; nil discards them.
+	Log io.Writer
+}
+
+// Result describes a finished build context.
+type Result struct {
+	// Context is the directory to pass to `docker build`: it holds exactly
+	// Dockerfile and the binary.
+	Context string
+	// Dockerfile is the path of the Dockerfile inside Context.
+	Dockerfile string
+	// Binary is the path of the static linux binary inside Context.
+	Binary string
+	// Digest is the lowercase hex SHA-256 over the context's files (see
+	// ContextDigest).
+	Digest string
+	// Tag is Digest[:12], a content-derived image tag.
+	Tag string
+}
+
+// services lists the buildable services: each has app/<svc>/Dockerfile and
+// a main package in app/<svc>/cmd/<svc>.
+var services = []string{"localaws", "rekog", "upload"}
+
+// archs lists the architectures Fargate runs (X86_64 and ARM64).
+var archs = []string{"amd64", "arm64"}
+
+// fixedMtime is stamped on every context file. `docker build` (legacy
+// builder) copies file mtimes into the image layer, so a fixed time makes the
+// layer itself reproducible, not only the binary.
+var fixedMtime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Services returns the names of the buildable services, sorted.
+func Services() []string { return slices.Clone(services) }
+
+// Build compiles ./app/<svc>/cmd/<svc> for linux/<GOARCH> with CGO disabled,
+// -trimpath, -buildvcs=false and -ldflags "-s -w -buildid=", and writes it with
+// a copy of app/<svc>/Dockerfile into the context directory.
+//
+// Errors name the operation and argument: an unknown service or architecture,
+// no go.mod, a missing Dockerfile, no go command in PATH, unexpected files in
+// OutDir, or a failed compile (the error then carries the compiler output).
+func Build(ctx context.Context, opts Options) (*Result, error) {
+	svc := opts.Service
+	if !slices.Contains(services, svc) {
+		return nil, fmt.Errorf("build %q: unknown service (want one of %v)", svc, services)
+	}
+	arch := opts.GOARCH
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	if !slices.Contains(archs, arch) {
+		return nil, fmt.Errorf("build %s: unsupported GOARCH %q (want one of %v)", svc, arch, archs)
+	}
+	logw := opts.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+
+	root, err := moduleRoot(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", svc, err)
+	}
+	dockerfile, err := os.ReadFile(filepath.Join(root, "app", svc, "Dockerfile"))
+	if err != nil {
+		return nil, fmt.Errorf("build %s: read Dockerfile: %w", svc, err)
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("build %s: go command not found in PATH: %w", svc, err)
+	}
+
+	out := opts.OutDir
+	defaultOut := out == ""
+	if defaultOut {
+		out = filepath.Join(root, ".build", svc+"-linux-"+arch)
+	}
+	out, err = filepath.Abs(out)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: out dir %s: %w", svc, opts.OutDir, err)
+	}
+	if err := prepareOutDir(out, svc, defaultOut); err != nil {
+		return nil, fmt.Errorf("build %s: %w", svc, err)
+	}
+
+	// Build into a sibling temporary directory and move each file into place
+	// with rename(2): a concurrent builder or `docker build` reading the
+	// context sees a whole old file or a whole new one, never half a binary.
+	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", svc, err)
+	}
+	defer os.RemoveAll(tmp)
+
+	pkg := "./app/" + svc + "/cmd/" + svc
+	fmt.Fprintf(logw, "build: %s linux/%s: go build %s\n", svc, arch, pkg)
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, gobin, "build",
+		"-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid=",
+		"-o", filepath.Join(tmp, svc), pkg)
+	cmd.Dir = root
+	cmd.Env = buildEnv(os.Environ(), arch)
+	var cout bytes.Buffer
+	cmd.Stdout = &cout
+	cmd.Stderr = &cout
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("build %s linux/%s: %w", svc, arch, ctx.Err())
+		}
+		return nil, fmt.Errorf("build %s linux/%s: go build %s: %w\n%s", svc, arch, pkg, err, bytes.TrimSpace(cout.Bytes()))
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "Dockerfile"), dockerfile, 0o644); err != nil {
+		return nil, fmt.Errorf("build %s: write Dockerfile: %w", svc, err)
+	}
+	// Fixed modes and times: umask and clock must not leak into the image.
+	for name, mode := range map[string]fs.FileMode{svc: 0o755, "Dockerfile": 0o644} {
+		p := filepath.Join(tmp, name)
+		if err := os.Chmod(p, mode); err != nil {
+			return nil, fmt.Errorf("build %s: %w", svc, err)
+		}
+		if err := os.Chtimes(p, fixedMtime, fixedMtime); err != nil {
+			return nil, fmt.Errorf("build %s: %w", svc, err)
+		}
+	}
+	digest, err := ContextDigest(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", svc, err)
+	}
+	for _, name := range []string{svc, "Dockerfile"} {
+		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(out, name)); err != nil {
+			return nil, fmt.Errorf("build %s: %w", svc, err)
+		}
+	}
+
+	res := &Result{
+		Context:    out,
+		Dockerfile: filepath.Join(out, "Dockerfile"),
+		Binary:     filepath.Join(out, svc),
+		Digest:     digest,
+		Tag:        digest[:12],
+	}
+	size := int64(-1)
+	if fi, err := os.Stat(res.Binary); err == nil {
+		size = fi.Size()
+	}
+	fmt.Fprintf(logw, "build: %s linux/%s: %s (%d bytes, tag %s) in %s\n",
+		svc, arch, res.Context, size, res.Tag, time.Since(start).Round(time.Millisecond))
+	return res, nil
+}
+
+// buildEnv returns env with the settings that decide the binary's bytes
+// pinned, so neither the caller's environment nor go env defaults change the
+// output: static (no cgo), linux, the baseline instruction set of each arch
+// (Fargate runs any x86-64 or Graviton generation), no workspace, no GOFLAGS
+// (a caller's -race or -cover must not reach the image).
+func buildEnv(env []string, arch string) []string {
+	return append(slices.Clone(env),
+		"CGO_ENABLED=0",
+		"GOOS=linux",
+		"GOARCH="+arch,
+		"GOAMD64=v1",
+		"GOARM64=v8.0",
+		"GOFLAGS=",
+		"GOWORK=off",
+	)
+}
+
+// moduleRoot returns root made absolute after checking it holds go.mod, or,
+// for "", the nearest directory at or above the current one that holds go.mod.
+func moduleRoot(root string) (string, error) {
+	if root != "" {
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return "", fmt.Errorf("module root %s: %w", root, err)
+		}
+		if _, err := os.Stat(filepath.Join(abs, "go.mod")); err != nil {
+			return "", fmt.Errorf("module root %s: %w", root, err)
+		}
+		return abs, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find module root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find module root: no go.mod in the current directory or any parent")
+		}
+		dir = parent
+	}
+}
+
+// prepareOutDir creates out (and, for the default location, a .gitignore in
+// .build so build output is never committed) and refuses a directory holding
+// anything but the files Build writes.
+func prepareOutDir(out, svc string, isDefault bool) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("out dir %s: %w", out, err)
+	}
+	if isDefault {
+		ignore := filepath.Join(filepath.Dir(out), ".gitignore")
+		if _, err := os.Stat(ignore); errors.Is(err, fs.ErrNotExist) {
+			if err := os.WriteFile(ignore, []byte("# build contexts made by imagelabel/internal/build\n*\n"), 0o644); err != nil {
+				return fmt.Errorf("out dir %s: %w", out, err)
+			}
+		}
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return fmt.Errorf("out dir %s: %w", out, err)
+	}
+	for _, e := range entries {
+		if (e.Name() == svc || e.Name() == "Dockerfile") && e.Type().IsRegular() {
+			continue
+		}
+		return fmt.Errorf("out dir %s: unexpected entry %q (a build context holds only Dockerfile and %s; use an empty directory)", out, e.Name(), svc)
+	}
+	return nil
+}
+
+// ContextDigest returns the lowercase hex SHA-256 over the regular files
+// directly in dir, in byte order of their names; for each file it hashes the
+// name, a NUL, the decimal size, a NUL, and the content. It fails on a
+// subdirectory or any other non-regular entry, which a context never holds.
+func ContextDigest(dir string) (string, error) {
+	entries, err := os.ReadDir(dir) // sorted by name
+	if err != nil {
+		return "", fmt.Errorf("digest %s: %w", dir, err)
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			return "", fmt.Errorf("digest %s: %s is not a regular file", dir, e.Name())
+		}
+		if err := hashFile(h, dir, e.Name()); err != nil {
+			return "", fmt.Errorf("digest %s: %w", dir, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashFile(w io.Writer, dir, name string) error {
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s\x00%s\x00", name, strconv.FormatInt(fi.Size(), 10))
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	return nil
+}
