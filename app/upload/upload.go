@@ -1,0 +1,135 @@
+// Package upload is the public image-labeling service. POST /upload takes a
+// JPEG or PNG (judged by its content), stores it in S3 under
+// uploads/<sha256>.<jpg|png> and answers the labels the rekog service finds;
+// GET /labels/{key} labels an image already stored.
+package upload
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"imagelabel/app/internal/api"
+	"imagelabel/app/internal/awsconf"
+	"imagelabel/app/internal/httpx"
+)
+
+// DefaultPort is upload's port when PORT is unset.
+const DefaultPort = "8080"
+
+// DefaultMaxUploadBytes is the default body limit: API Gateway HTTP APIs
+// refuse payloads over 10 MB anyway.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
+const DefaultMaxUploadBytes = 10 << 20
+
+// Deadlines of one upload after its body arrived. Their sum (26 s) stays
+// under API Gateway's 30 s integration timeout, so the client gets our
+// 502/503/504 with the key instead of API Gateway's bare 503.
+const (
+	storeTimeout = 6 * time.Second
+	labelTimeout = 20 * time.Second
+	// retryBackoff is the pause before the one retry of a call to rekog.
+	retryBackoff = 250 * time.Millisecond
+	// maxBuffering bounds uploads held in memory at once (each up to
+	// MAX_UPLOAD_BYTES); further uploads wait for a slot up to slotWait.
+	maxBuffering = 32
+	slotWait     = 10 * time.Second
+)
+
+// limits: ReadTimeout lets a 10 MiB body arrive at ~1.4 Mbit/s; WriteTimeout
+// runs from the end of the headers, so it covers the body plus both deadlines.
+var limits = httpx.Limits{
+	ReadHeaderTimeout: 10 * time.Second,
+	ReadTimeout:       60 * time.Second,
+	WriteTimeout:      60*time.Second + storeTimeout + labelTimeout + 5*time.Second,
+	IdleTimeout:       120 * time.Second,
+	MaxHeaderBytes:    64 << 10,
+	Drain:             httpx.DrainTimeout,
+}
+
+// config is everything upload takes from the environment, plus the internal
+// deadlines (tests shorten them).
+type config struct {
+	bucket       string
+	rekogURL     *url.URL
+	maxUpload    int64
+	defaults     api.Options
+	storeTimeout time.Duration
+	labelTimeout time.Duration
+	retryBackoff time.Duration
+	maxBuffering int
+	slotWait     time.Duration
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		bucket:       getenv("BUCKET"),
+		maxUpload:    DefaultMaxUploadBytes,
+		storeTimeout: storeTimeout,
+		labelTimeout: labelTimeout,
+		retryBackoff: retryBackoff,
+		maxBuffering: maxBuffering,
+		slotWait:     slotWait,
+	}
+	if c.bucket == "" {
+		return c, fmt.Errorf("upload: BUCKET is required")
+	}
+	raw := getenv("REKOG_URL")
+	if raw == "" {
+		return c, fmt.Errorf("upload: REKOG_URL is required (e.g. http://rekog.imagelabel.internal:9090)")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("upload: REKOG_URL=%q: want an http(s) base URL", raw)
+	}
+	c.rekogURL = u
+	if v := getenv("MAX_UPLOAD_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 || n > 1<<30 {
+			return c, fmt.Errorf("upload: MAX_UPLOAD_BYTES=%q: want an integer from 1024 to %d", v, 1<<30)
+		}
+		c.maxUpload = n
+	}
+	d, err := api.DefaultOptions(getenv)
+	if err != nil {
+		return c, fmt.Errorf("upload: %w", err)
+	}
+	c.defaults = d
+	return c, nil
+}
+
+// Run is upload's main: flags (-healthcheck), SIGINT/SIGTERM, listening on
+// ":"+PORT (default 8080), then Serve. Logs go to stdout as JSON lines.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return httpx.Run(ctx, "upload", DefaultPort, Serve, args, getenv, stdout, stderr)
+}
+
+// Serve reads its configuration from getenv (BUCKET, AWS_REGION, REKOG_URL,
+// MAX_UPLOAD_BYTES, LOG_LEVEL, MAX_LABELS, MIN_CONFIDENCE, AWS credentials
+// and endpoint URLs), serves upload's API on ln and shuts down gracefully
+// when ctx is cancelled, returning nil once in-flight requests finished
+// (within httpx.DrainTimeout). It returns an error for invalid configuration
+// or when serving fails.
+func Serve(ctx context.Context, ln net.Listener, getenv func(string) string, logw io.Writer) error {
+	log, err := httpx.NewLogger(logw, getenv("LOG_LEVEL"), "upload")
+	if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	awsCfg, err := awsconf.Load(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	store := awsconf.NewS3(awsCfg, getenv)
+	log.Info("starting", "bucket", cfg.bucket, "region", awsCfg.Region, "rekog_url", cfg.rekogURL.String(),
+		"max_upload_bytes", cfg.maxUpload, "max_labels", cfg.defaults.MaxLabels,
+		"min_confidence", cfg.defaults.MinConfidence, "endpoint", awsconf.Endpoint(getenv, "S3"))
+	return httpx.Serve(ctx, ln, newHandler(cfg, store, newRekogClient(cfg), log), limits, log)
+}
