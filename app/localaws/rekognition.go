@@ -1,0 +1,289 @@
+package localaws
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // DetectLabels accepts JPEG and PNG only.
+	_ "image/png"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+
+	"github.com/johannesboyne/gofakes3"
+	"golang.org/x/sync/semaphore"
+)
+
+const rekognitionTargetPrefix = "RekognitionService."
+
+// Rekognition's fixed image limits.
+// https://docs.aws.amazon.com/rekognition/latest/dg/limits.html
+// https://docs.aws.amazon.com/rekognition/latest/APIReference/API_Image.html
+const (
+	// MaxS3ImageBytes is the largest S3 object DetectLabels reads (15 MB).
+	MaxS3ImageBytes = 15 << 20
+	// MaxBytesImageBytes is the largest Image.Bytes blob (5242880 bytes).
+	MaxBytesImageBytes = 5 << 20
+	// MaxImageDimension is the largest width or height DetectLabels accepts.
+	MaxImageDimension = 10000
+	// defaultMinConfidence is what Rekognition uses when MinConfidence is
+	// omitted. https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectLabels.html
+	defaultMinConfidence = 55
+)
+
+// decodeBudget bounds the pixels being decoded at once across all requests:
+// a decoded image costs up to 4 bytes per pixel (a 10000×10000 PNG is
+// 400 MB), so concurrent large decodes queue instead of exhausting memory.
+const decodeBudget = 64 << 20
+
+var decodeSem = semaphore.NewWeighted(decodeBudget)
+
+// detectLabelsInput is the subset of DetectLabelsRequest localaws reads.
+// https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectLabels.html
+type detectLabelsInput struct {
+	Image *struct {
+		Bytes    []byte // base64 in JSON; encoding/json decodes it.
+		S3Object *struct {
+			Bucket  string
+			Name    string
+			Version string
+		}
+	}
+	MaxLabels     *int64
+	MinConfidence *float64
+	Features      []string
+	Settings      *struct {
+		GeneralLabels *struct {
+			LabelInclusionFilters         []string
+			LabelExclusionFilters         []string
+			LabelCategoryInclusionFilters []string
+			LabelCategoryExclusionFilters []string
+		}
+	}
+}
+
+type nameJSON struct {
+	Name string `json:"Name"`
+}
+
+type labelJSON struct {
+	Name       string     `json:"Name"`
+	Confidence float64    `json:"Confidence"`
+	Instances  []struct{} `json:"Instances"`
+	Parents    []nameJSON `json:"Parents"`
+	Aliases    []nameJSON `json:"Aliases"`
+	Categories []nameJSON `json:"Categories"`
+}
+
+type detectLabelsOutput struct {
+	Labels            []labelJSON `json:"Labels"`
+	LabelModelVersion string      `json:"LabelModelVersion"`
+}
+
+// rekError is an AWS JSON 1.1 error: the SDK reads the type from the
+// X-Amzn-ErrorType header or the body's __type, and the message from Message.
+type rekError struct {
+	status int
+	typ    string
+	msg    string
+}
+
+func (e *rekError) Error() string { return e.typ + ": " + e.msg }
+
+func badRequest(typ, format string, args ...any) *rekError {
+	return &rekError{status: http.StatusBadRequest, typ: typ, msg: fmt.Sprintf(format, args...)}
+}
+
+func writeRekError(w http.ResponseWriter, status int, typ, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/x-amz-json-1.1")
+	h.Set("X-Amzn-ErrorType", typ)
+	h.Set("X-Amzn-RequestId", "localaws")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "Message": msg})
+}
+
+func (s *Server) serveRekognition(w http.ResponseWriter, r *http.Request, op string) {
+	if r.Method != http.MethodPost {
+		writeRekError(w, http.StatusBadRequest, "UnknownOperationException", "AWS JSON 1.1 operations are POST /")
+		return
+	}
+	switch op {
+	case "DetectLabels":
+	default:
+		writeRekError(w, http.StatusBadRequest, "UnknownOperationException",
+			fmt.Sprintf("localaws implements only RekognitionService.DetectLabels, not %q", op))
+		return
+	}
+	out, err := s.detectLabels(r.Context(), http.MaxBytesReader(w, r.Body, maxJSONBytes))
+	if err != nil {
+		var re *rekError
+		if !errors.As(err, &re) {
+			s.log.Error("detect labels", "err", err)
+			re = &rekError{status: http.StatusInternalServerError, typ: "InternalServerError", msg: "internal error"}
+		}
+		writeRekError(w, re.status, re.typ, re.msg)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-RequestId", "localaws")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (s *Server) detectLabels(ctx context.Context, body io.Reader) (*detectLabelsOutput, error) {
+	var in detectLabelsInput
+	if err := json.NewDecoder(body).Decode(&in); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, badRequest("ImageTooLargeException", "request body exceeds %d bytes", maxJSONBytes)
+		}
+		return nil, badRequest("SerializationException", "malformed request body: %v", err)
+	}
+	minConf := float64(defaultMinConfidence)
+	if in.MinConfidence != nil {
+		minConf = *in.MinConfidence
+		if math.IsNaN(minConf) || minConf < 0 || minConf > 100 {
+			return nil, badRequest("InvalidParameterException", "MinConfidence must be between 0 and 100, got %v", minConf)
+		}
+	}
+	maxLabels := int64(-1)
+	if in.MaxLabels != nil {
+		maxLabels = *in.MaxLabels
+		if maxLabels < 0 {
+			return nil, badRequest("InvalidParameterException", "MaxLabels must be >= 0, got %d", maxLabels)
+		}
+	}
+	general := len(in.Features) == 0
+	for _, f := range in.Features {
+		switch f {
+		case "GENERAL_LABELS":
+			general = true
+		case "IMAGE_PROPERTIES":
+			// Accepted; localaws computes no ImageProperties.
+		default:
+			return nil, badRequest("InvalidParameterException", "unknown feature %q", f)
+		}
+	}
+	if in.Image == nil || (in.Image.S3Object == nil && len(in.Image.Bytes) == 0) {
+		return nil, badRequest("InvalidParameterException", "Image must set Bytes or S3Object")
+	}
+	if in.Image.S3Object != nil && len(in.Image.Bytes) > 0 {
+		return nil, badRequest("InvalidParameterException", "Image must set only one of Bytes and S3Object")
+	}
+
+	var data []byte
+	if obj := in.Image.S3Object; obj != nil {
+		var err error
+		if data, err = s.readS3Image(obj.Bucket, obj.Name); err != nil {
+			return nil, err
+		}
+	} else {
+		data = in.Image.Bytes
+		if len(data) > MaxBytesImageBytes {
+			return nil, badRequest("ImageTooLargeException", "Image.Bytes is %d bytes; the limit is %d", len(data), MaxBytesImageBytes)
+		}
+	}
+
+	img, err := decodeImage(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	out := &detectLabelsOutput{Labels: []labelJSON{}, LabelModelVersion: "3.0"}
+	if !general {
+		return out, nil
+	}
+	var incl, excl, catIncl, catExcl []string
+	if in.Settings != nil && in.Settings.GeneralLabels != nil {
+		g := in.Settings.GeneralLabels
+		incl, excl, catIncl, catExcl = g.LabelInclusionFilters, g.LabelExclusionFilters, g.LabelCategoryInclusionFilters, g.LabelCategoryExclusionFilters
+	}
+	for _, l := range computeLabels(img) {
+		if maxLabels >= 0 && int64(len(out.Labels)) >= maxLabels {
+			break
+		}
+		if l.Confidence < minConf ||
+			(len(incl) > 0 && !containsFold(incl, l.Name)) || containsFold(excl, l.Name) ||
+			(len(catIncl) > 0 && !containsFold(catIncl, l.Category)) || containsFold(catExcl, l.Category) {
+			continue
+		}
+		lj := labelJSON{
+			Name: l.Name, Confidence: l.Confidence,
+			Instances: []struct{}{}, Parents: []nameJSON{}, Aliases: []nameJSON{},
+			Categories: []nameJSON{{Name: l.Category}},
+		}
+		for _, p := range l.Parents {
+			lj.Parents = append(lj.Parents, nameJSON{Name: p})
+		}
+		out.Labels = append(out.Labels, lj)
+	}
+	return out, nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(strings.TrimSpace(v), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// readS3Image reads an object from the same store S3 requests use. A
+// missing bucket or key is InvalidS3ObjectException, as in Rekognition.
+func (s *Server) readS3Image(bucket, key string) ([]byte, error) {
+	if bucket == "" || key == "" {
+		return nil, badRequest("InvalidParameterException", "S3Object needs Bucket and Name")
+	}
+	if gofakes3.ValidateBucketName(bucket) != nil || (s.dirMode && !fileSafeKey(key)) {
+		return nil, badRequest("InvalidS3ObjectException", "Unable to get object metadata from S3. Check object key, region and/or access permissions.")
+	}
+	obj, err := s.backend.GetObject(bucket, key, nil)
+	if err != nil {
+		if gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey) || gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket) {
+			return nil, badRequest("InvalidS3ObjectException", "Unable to get object metadata from S3. Check object key, region and/or access permissions.")
+		}
+		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	}
+	defer obj.Contents.Close()
+	if obj.Size > MaxS3ImageBytes {
+		return nil, badRequest("ImageTooLargeException", "S3 object is %d bytes; the limit is %d", obj.Size, MaxS3ImageBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(obj.Contents, MaxS3ImageBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+	}
+	if len(data) > MaxS3ImageBytes {
+		return nil, badRequest("ImageTooLargeException", "S3 object exceeds %d bytes", MaxS3ImageBytes)
+	}
+	return data, nil
+}
+
+// decodeImage checks format and dimensions from the header before decoding
+// anything, so a small file claiming a huge canvas allocates nothing.
+func decodeImage(ctx context.Context, data []byte) (image.Image, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || (format != "jpeg" && format != "png") {
+		return nil, badRequest("InvalidImageFormatException", "Request has invalid image format")
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, badRequest("InvalidImageFormatException", "Request has invalid image format")
+	}
+	if cfg.Width > MaxImageDimension || cfg.Height > MaxImageDimension {
+		return nil, badRequest("ImageTooLargeException", "image is %dx%d; the limit is %dx%d pixels",
+			cfg.Width, cfg.Height, MaxImageDimension, MaxImageDimension)
+	}
+	weight := min(int64(cfg.Width)*int64(cfg.Height), decodeBudget)
+	if err := decodeSem.Acquire(ctx, weight); err != nil {
+		return nil, fmt.Errorf("wait to decode: %w", err)
+	}
+	defer decodeSem.Release(weight)
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, badRequest("InvalidImageFormatException", "Request has invalid image format")
+	}
+	return img, nil
+}

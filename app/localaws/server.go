@@ -1,0 +1,226 @@
+// Package localaws is a local stand-in for the two AWS APIs the imagelabel
+// services call: S3 (object storage, through github.com/johannesboyne/gofakes3)
+// and Rekognition DetectLabels (AWS JSON 1.1). Both are answered by one
+// http.Handler on one port, so the services reach it with the SDK's standard
+// AWS_ENDPOINT_URL and need no local-only code.
+//
+// The labels DetectLabels returns are NOT Rekognition's model: they are
+// computed deterministically from the pixels (colours, brightness, simple
+// scene cues, orientation) so tests and local runs get stable, plausible
+// answers. See docs/localaws.md.
+package localaws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+)
+
+// HealthPath is the health endpoint. "_localaws" is not a valid S3 bucket
+// name (bucket names may only contain a-z, 0-9, '.', '-'), so the path can
+// never shadow a bucket.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+const HealthPath = "/_localaws/healthz"
+
+// MaxObjectBytes bounds the body of one S3 PUT (or multipart part). Real S3
+// accepts 5 GiB per PUT; a local stand-in for an image service has no use
+// for that and must not let one request exhaust memory, since bodies are
+// buffered to decode aws-chunked encoding and verify checksums.
+const MaxObjectBytes = 64 << 20
+
+// maxJSONBytes bounds a Rekognition request body. DetectLabels accepts at
+// most 5 MB of raw image bytes, which base64 inflates by 4/3; 8 MiB leaves
+// room for the JSON around it.
+// https://docs.aws.amazon.com/rekognition/latest/dg/limits.html
+const maxJSONBytes = 8 << 20
+
+// Options configures a Server.
+type Options struct {
+	// Dir is where objects are stored. "" keeps them in memory; otherwise each
+	// object is a plain file Dir/<bucket>/<key> and its metadata (Content-Type,
+	// user metadata, checksums) lives under Dir/.localaws/, so it survives a
+	// restart.
+	Dir string
+	// Buckets are created at start; existing buckets are kept (idempotent).
+	Buckets []string
+	// Logger receives one line per request and S3 internals; nil discards.
+	Logger *slog.Logger
+}
+
+// Server answers S3 and Rekognition DetectLabels on one handler. It is safe
+// for concurrent use. Create it with New.
+type Server struct {
+	log     *slog.Logger
+	s3      http.Handler
+	backend gofakes3.Backend
+	dirMode bool
+
+	mu     sync.Mutex
+	faults []*Fault
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New returns a Server storing objects as Options.Dir says, with
+// Options.Buckets created. It fails when Dir cannot be created or used, or a
+// bucket name is invalid.
+func New(opts Options) (*Server, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	backend, err := newBackend(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		log:     logger,
+		backend: backend,
+		dirMode: opts.Dir != "",
+	}
+	fake := gofakes3.New(backend,
+		gofakes3.WithLogger(slogS3Logger{logger}),
+		// Clients sign with their own clock; a local run has no reason to
+		// refuse a skewed laptop clock.
+		gofakes3.WithTimeSkewLimit(0),
+		// Path-style only: virtual-host routing would misread "localhost"
+		// and container DNS names as bucket names.
+		gofakes3.WithHostBucket(false),
+	)
+	s.s3 = fake.Server()
+	for _, raw := range opts.Buckets {
+		name := strings.TrimSpace(raw)
+		if name == "" {
+			continue
+		}
+		if err := s.CreateBucket(name); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// CreateBucket creates bucket name unless it exists. It fails for names S3
+// would refuse.
+func (s *Server) CreateBucket(name string) error {
+	if err := gofakes3.ValidateBucketName(name); err != nil {
+		return fmt.Errorf("create bucket %q: %w", name, err)
+	}
+	exists, err := s.backend.BucketExists(name)
+	if err != nil {
+		return fmt.Errorf("create bucket %q: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if err := s.backend.CreateBucket(name); err != nil && !gofakes3.HasErrorCode(err, gofakes3.ErrBucketAlreadyExists) {
+		return fmt.Errorf("create bucket %q: %w", name, err)
+	}
+	return nil
+}
+
+// ServeHTTP routes a request: the health endpoint, Rekognition when the
+// X-Amz-Target header names RekognitionService, S3 (path-style) otherwise.
+// Injected faults apply before the service sees the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	service := "s3"
+	target := r.Header.Get("X-Amz-Target")
+	if strings.HasPrefix(target, rekognitionTargetPrefix) {
+		service = "rekognition"
+	}
+	if r.URL.Path == HealthPath || strings.HasPrefix(r.URL.Path, "/_localaws/") {
+		service = "localaws"
+	}
+	defer func() {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("service", service),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("target", target),
+			slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)),
+		)
+	}()
+
+	switch service {
+	case "localaws":
+		s.serveLocal(rec, r)
+		return
+	}
+	if s.applyFault(rec, r, service) {
+		return
+	}
+	if service == "rekognition" {
+		s.serveRekognition(rec, r, strings.TrimPrefix(target, rekognitionTargetPrefix))
+		return
+	}
+	s.serveS3(rec, r)
+}
+
+func (s *Server) serveLocal(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != HealthPath {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+	}
+}
+
+// statusRecorder remembers the status for the request log line.
+type statusRecorder struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.status = code
+		r.wroteHeader = true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	r.wroteHeader = true
+	return r.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// slogS3Logger adapts gofakes3's logger to slog; its per-request INFO chatter
+// goes to debug.
+type slogS3Logger struct{ l *slog.Logger }
+
+func (a slogS3Logger) Print(level gofakes3.LogLevel, v ...any) {
+	lvl := slog.LevelDebug
+	switch level {
+	case gofakes3.LogErr:
+		lvl = slog.LevelError
+	case gofakes3.LogWarn:
+		lvl = slog.LevelWarn
+	}
+	a.l.Log(context.Background(), lvl, "gofakes3: "+strings.TrimSpace(fmt.Sprintln(v...)))
+}
+
+// errBodyTooLarge marks a body over its bound.
+var errBodyTooLarge = errors.New("request body too large")
