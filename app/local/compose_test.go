@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// composeFile is compose.yaml at the module root (tests run in app/local).
+var composeFile = filepath.Join("..", "..", "compose.yaml")
+
+// composeCmd returns the Compose command line (docker-compose v1, else the
+// `docker compose` plugin). Without one the test is skipped, or fails under
+// CI=true.
+func composeCmd(t *testing.T) []string {
+	t.Helper()
+	if p, err := exec.LookPath("docker-compose"); err == nil {
+		return []string{p}
+	}
+	if p, err := exec.LookPath("docker"); err == nil && exec.Command(p, "compose", "version").Run() == nil {
+		return []string{p, "compose"}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("CI=true and neither docker-compose nor `docker compose` is installed")
+	}
+	t.Skip("neither docker-compose nor `docker compose` is installed")
+	return nil
+}
+
+// compose runs the Compose command with args and extra environment.
+func compose(ctx context.Context, cmdline []string, env []string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, cmdline[0], append(slices.Clone(cmdline[1:]), args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s %s: %w: %s", strings.Join(cmdline, " "), strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), nil
+}
+
+// composeConfig is the part of `compose config` the test checks.
+type composeConfig struct {
+	Services map[string]struct {
+		Image       string
+		ReadOnly    bool     `yaml:"read_only"`
+		CapDrop     []string `yaml:"cap_drop"`
+		Ports       []any
+		Environment map[string]string
+		Networks    map[string]*struct {
+			Aliases []string
+		}
+		Healthcheck struct {
+			Test []string
+		}
+	}
+	Networks map[string]*struct {
+		Internal   bool
+		DriverOpts map[string]string `yaml:"driver_opts"`
+	}
+}
+
+// compose.yaml is valid for the installed Compose and shaped like the
+// deployment: only upload publishes a port, on loopback; rekog and localaws
+// are only on the internal network, under their DNS names.
+func TestComposeConfig(t *testing.T) {
+	cmdline := composeCmd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := compose(ctx, cmdline, []string{"IMAGELABEL_PORT=18080"}, "-f", composeFile, "config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c composeConfig
+	if err := yaml.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("parse compose config: %v\n%s", err, out)
+	}
+	var names []string
+	for n := range c.Services {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"localaws", "rekog", "upload"}) {
+		t.Fatalf("services = %v; want localaws, rekog, upload", names)
+	}
+	for name, s := range c.Services {
+		if s.Image != imageRepo+name+":"+localTag {
+			t.Errorf("%s image = %q; want %s%s:%s (what -build-images tags)", name, s.Image, imageRepo, name, localTag)
+		}
+		if !s.ReadOnly || !slices.Contains(s.CapDrop, "ALL") {
+			t.Errorf("%s: read_only %v, cap_drop %v; want read-only without capabilities", name, s.ReadOnly, s.CapDrop)
+		}
+		if want := []string{"CMD", "/" + name, "-healthcheck"}; !slices.Equal(s.Healthcheck.Test, want) {
+			t.Errorf("%s healthcheck = %q; want %q (exec form: no shell in the image)", name, s.Healthcheck.Test, want)
+		}
+		if name != "upload" {
+			if len(s.Ports) != 0 {
+				t.Errorf("%s publishes %v; want nothing published", name, s.Ports)
+			}
+			alias := name + "." + namespace
+			if len(s.Networks) != 1 || s.Networks["private"] == nil || !slices.Contains(s.Networks["private"].Aliases, alias) {
+				t.Errorf("%s networks = %v; want only private, alias %s", name, s.Networks, alias)
+			}
+		}
+	}
+	up := c.Services["upload"]
+	if len(up.Ports) != 1 || !publishedOnLoopback(up.Ports[0], "18080") {
+		t.Errorf("upload ports = %v; want 127.0.0.1:18080 -> 8080 only", up.Ports)
+	}
+	if _, ok := up.Networks["public"]; !ok || len(up.Networks) != 2 {
+		t.Errorf("upload networks = %v; want public and private", up.Networks)
+	}
+	if got := up.Environment["REKOG_URL"]; got != "http://rekog.imagelabel.internal:9090" {
+		t.Errorf("upload REKOG_URL = %q", got)
+	}
+	if p := c.Networks["private"]; p == nil || !p.Internal || p.DriverOpts["com.docker.network.bridge.inhibit_ipv4"] != "true" {
+		t.Errorf("private network = %+v; want internal with inhibit_ipv4", p)
+	}
+}
+
+// publishedOnLoopback accepts both renderings of a port: v1's
+// "127.0.0.1:18080:8080/tcp" and v2's long form.
+func publishedOnLoopback(p any, hostPort string) bool {
+	switch v := p.(type) {
+	case string:
+		return strings.HasPrefix(v, "127.0.0.1:"+hostPort+":8080")
+	case map[string]any:
+		return fmt.Sprint(v["host_ip"]) == "127.0.0.1" && fmt.Sprint(v["published"]) == hostPort &&
+			fmt.Sprint(v["target"]) == "8080"
+	}
+	return false
+}
+
+// compose.yaml really runs: build and tag the images as the docs say, bring
+// the project up on a free port, upload an image, bring it down.
+func TestComposeUp(t *testing.T) {
+	d := requireDocker(t)
+	cmdline := composeCmd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	_, arch, err := newDocker(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.buildImages(ctx, arch, &syncBuffer{}, true); err != nil {
+		t.Fatal(err)
+	}
+	ln := listenLoopback(t)
+	port := portOf(ln)
+	ln.Close() // free again for docker to publish
+
+	id, err := runID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	project := "imagelabeltest" + id
+	env := []string{"IMAGELABEL_PORT=" + itoa(port)}
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer ccancel()
+		if _, err := compose(cctx, cmdline, env, "-p", project, "-f", composeFile, "down", "--volumes", "--remove-orphans"); err != nil {
+			t.Errorf("compose down: %v", err)
+		}
+		if left, _ := d.run(cctx, "ps", "-aq", "--filter", "label=com.docker.compose.project="+project); left != "" {
+			t.Errorf("containers left after compose down: %s", left)
+		}
+	})
+	if out, err := compose(ctx, cmdline, env, "-p", project, "-f", composeFile, "up", "--detach"); err != nil {
+		logs, _ := compose(context.Background(), cmdline, env, "-p", project, "-f", composeFile, "logs", "--no-color")
+		t.Fatalf("compose up: %v\n%s\n%s", err, out, logs)
+	}
+	base := "http://127.0.0.1:" + itoa(port)
+	if err := waitHealthy(ctx, base+"/healthz"); err != nil {
+		t.Fatal(err)
+	}
+	ur := postImage(t, base, testJPEG(t, 3))
+	t.Logf("compose: uploaded %s, %d labels", ur.Key, len(ur.Labels))
+}

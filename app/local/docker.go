@@ -1,0 +1,521 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"imagelabel/internal/build"
+)
+
+// Names of the container run. The DNS names mirror the deployment: rekog is
+// reached through Service Connect as rekog.<namespace>, namespace
+// imagelabel.internal (CONTRACT: ports and Service Connect DNS name).
+const (
+	namespace       = "imagelabel.internal"
+	rekogAlias      = "rekog." + namespace
+	localawsAlias   = "localaws." + namespace
+	containerRekog  = 9090
+	containerUpload = 8080
+	containerAWS    = 4566
+	// runLabel marks every container and network a container run creates;
+	// its value is the run id, so cleanup removes exactly what this run made.
+	runLabel = "imagelabel.local.run"
+	// imageRepo prefixes the image names: imagelabel/<svc>:<tag>.
+	imageRepo = "imagelabel/"
+	// localTag is the tag compose.yaml uses; every build moves it.
+	localTag = "local"
+)
+
+// Timeouts of the container run.
+const (
+	dockerPingTimeout = 20 * time.Second
+	containerReady    = 60 * time.Second
+	// containerStop is how long `docker stop` waits after SIGTERM before
+	// SIGKILL; the services drain in-flight requests well within it.
+	containerStop  = 15
+	cleanupTimeout = 60 * time.Second
+)
+
+// dockerCLI runs the docker command line. It uses the CLI rather than the
+// Engine API so that the user's Docker context, DOCKER_HOST and credentials
+// apply exactly as in their shell, and no Docker SDK joins the module.
+type dockerCLI struct{ bin string }
+
+// run runs docker with args and returns its trimmed standard output. A
+// failure carries docker's own message.
+func (d dockerCLI) run(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, d.bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if msg == "" {
+			msg = strings.TrimSpace(out.String())
+		}
+		if msg != "" {
+			return "", fmt.Errorf("docker %s: %w: %s", strings.Join(args[:min(2, len(args))], " "), err, msg)
+		}
+		return "", fmt.Errorf("docker %s: %w", strings.Join(args[:min(2, len(args))], " "), err)
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// newDocker finds the docker CLI and checks that the engine answers. It
+// returns the engine's architecture (the images are built for it, which is
+// the host's unless DOCKER_HOST points elsewhere).
+func newDocker(ctx context.Context) (dockerCLI, string, error) {
+	bin, err := exec.LookPath("docker")
+	if err != nil {
+		return dockerCLI{}, "", errors.New("docker command not found in PATH: install Docker (engine and CLI), or run without -containers")
+	}
+	d := dockerCLI{bin}
+	pctx, cancel := context.WithTimeout(ctx, dockerPingTimeout)
+	defer cancel()
+	arch, err := d.run(pctx, "version", "--format", "{{.Server.Arch}}")
+	if err != nil {
+		return d, "", fmt.Errorf("Docker engine is not available: start it (or check DOCKER_HOST / docker context), or run without -containers: %w", err)
+	}
+	switch arch {
+	case "x86_64":
+		arch = "amd64"
+	case "aarch64":
+		arch = "arm64"
+	}
+	return d, arch, nil
+}
+
+// builtImage is one built image.
+type builtImage struct {
+	service string
+	ref     string // imagelabel/<svc>:<content tag>
+	size    int64  // bytes, as docker reports
+	built   bool   // false when an identical image already existed
+}
+
+// buildImages builds the three images for the engine's architecture with
+// internal/build (the deploy's binaries and Dockerfiles) and `docker build`,
+// skipping images whose content tag already exists, and tags each
+// imagelabel/<svc>:local as well. Progress goes to stdout; the compiler's
+// and docker's output only on failure.
+func buildImages(ctx context.Context, cfg config, stdout, stderr io.Writer, standalone bool) ([]builtImage, error) {
+	d, arch, err := newDocker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.buildImages(ctx, arch, stdout, standalone)
+}
+
+func (d dockerCLI) buildImages(ctx context.Context, arch string, stdout io.Writer, standalone bool) ([]builtImage, error) {
+	start := time.Now()
+	fmt.Fprintf(stdout, "building images for linux/%s (Go builds are cached; unchanged images are reused)\n", arch)
+	var images []builtImage
+	for _, svc := range build.Services() {
+		fmt.Fprintf(stdout, "  %-9s compiling ... ", svc)
+		t0 := time.Now()
+		var blog bytes.Buffer
+		res, err := build.Build(ctx, build.Options{Service: svc, GOARCH: arch, Log: &blog})
+		if err != nil {
+			fmt.Fprintln(stdout, "failed")
+			return nil, fmt.Errorf("build %s image: %w", svc, err)
+		}
+		fmt.Fprintf(stdout, "%v, ", time.Since(t0).Round(100*time.Millisecond))
+		img := builtImage{service: svc, ref: imageRepo + svc + ":" + res.Tag}
+		if _, err := d.run(ctx, "image", "inspect", "--format", "{{.Id}}", img.ref); err != nil {
+			fmt.Fprint(stdout, "docker build ... ")
+			t1 := time.Now()
+			if _, err := d.run(ctx, "build", "--quiet", "--tag", img.ref, "--file", res.Dockerfile, res.Context); err != nil {
+				fmt.Fprintln(stdout, "failed")
+				return nil, fmt.Errorf("build %s image: %w", svc, err)
+			}
+			img.built = true
+			fmt.Fprintf(stdout, "%v, ", time.Since(t1).Round(100*time.Millisecond))
+		} else {
+			fmt.Fprint(stdout, "image up to date, ")
+		}
+		if _, err := d.run(ctx, "tag", img.ref, imageRepo+svc+":"+localTag); err != nil {
+			fmt.Fprintln(stdout, "failed")
+			return nil, fmt.Errorf("tag %s image: %w", svc, err)
+		}
+		size, err := d.run(ctx, "image", "inspect", "--format", "{{.Size}}", img.ref)
+		if err != nil {
+			return nil, fmt.Errorf("inspect %s image: %w", svc, err)
+		}
+		img.size, _ = strconv.ParseInt(size, 10, 64)
+		fmt.Fprintf(stdout, "%s (%s)\n", img.ref, mb(img.size))
+		images = append(images, img)
+	}
+	fmt.Fprintf(stdout, "images ready in %v", time.Since(start).Round(100*time.Millisecond))
+	if standalone {
+		fmt.Fprintf(stdout, "; also tagged imagelabel/<svc>:%s for compose.yaml:\n  docker compose up   (or docker-compose up)\n", localTag)
+	} else {
+		fmt.Fprintln(stdout)
+	}
+	return images, nil
+}
+
+// mb formats a byte count in MB (10^6 bytes, as docker prints sizes).
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// runContainers is the container run: it builds the images, then runs them on
+// two networks shaped like the deployment until ctx is cancelled:
+//
+//   - <run>-private: internal (no route out), and its bridge has no IPv4
+//     address on the host, so the host cannot reach rekog or localaws at
+//     all; rekog and localaws live only here, under their DNS aliases.
+//   - <run>-public: an ordinary bridge, so upload can publish its port.
+//     upload is on both; only it publishes a port, on 127.0.0.1.
+//
+// On exit it stops the containers in the reverse order of the request flow
+// and removes every container and network labelled with this run's id.
+// Images are kept, so the next start is quick.
+func runContainers(ctx context.Context, cfg config, stdout, stderr io.Writer, logs *logMux) error {
+	start := time.Now()
+	d, arch, err := newDocker(ctx)
+	if err != nil {
+		return err
+	}
+	if err := checkFree(portSpec{"upload", cfg.port, "port"}); err != nil {
+		return err
+	}
+	if left, err := d.run(ctx, "ps", "-a", "--filter", "label="+runLabel, "--format", "{{.Names}}"); err == nil && left != "" {
+		fmt.Fprintf(stderr, "note: containers from an earlier container run still exist (%s); remove them with:\n  docker rm -f $(docker ps -aq --filter label=%s)\n",
+			strings.ReplaceAll(left, "\n", ", "), runLabel)
+	}
+	images, err := d.buildImages(ctx, arch, stdout, false)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // interrupted while building: nothing to clean up
+		}
+		return err
+	}
+	ref := map[string]string{}
+	for _, img := range images {
+		ref[img.service] = img.ref
+	}
+
+	id, err := runID()
+	if err != nil {
+		return err
+	}
+	r := &containerRun{d: d, id: id, cfg: cfg, logs: logs, stdout: stdout}
+	defer func() {
+		if cfg.keep {
+			fmt.Fprintf(stdout, "kept containers and networks (-keep); remove them with:\n  docker rm -f $(docker ps -aq --filter label=%s=%s) && docker network rm %s %s\n",
+				runLabel, id, r.name("public"), r.name("private"))
+			return
+		}
+		if cerr := r.cleanup(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	err = r.start(ctx, ref)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	if err := r.waitReady(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	printBanner(stdout, banner{
+		mode:   "containers",
+		upload: r.uploadURL,
+		data:   "in memory in the localaws container (gone when it stops)",
+		bucket: cfg.bucket,
+		extra: fmt.Sprintf("  network:   upload published on %s only; rekog (%s:%d) and localaws (%s:%d)\n"+
+			"             on the internal network %s, unreachable from the host\n"+
+			"  docker:    containers %s-*, label %s=%s\n",
+			strings.TrimPrefix(r.uploadURL, "http://"), rekogAlias, containerRekog, localawsAlias, containerAWS,
+			r.name("private"), r.name(""), runLabel, id),
+		startedIn: time.Since(start),
+	})
+
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdout, "stopping containers ...")
+		return nil // the deferred cleanup stops and removes them
+	case name := <-r.died:
+		return r.deathError(name)
+	}
+}
+
+// containerRun is one container run's state.
+type containerRun struct {
+	d      dockerCLI
+	id     string
+	cfg    config
+	logs   *logMux
+	stdout io.Writer
+
+	uploadURL string
+	died      chan string // a service whose container stopped by itself
+
+	mu        sync.Mutex
+	followers []*exec.Cmd
+	stopping  bool
+}
+
+// runID returns a short random id naming this run's containers and networks.
+func runID() (string, error) {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("run id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// name returns imagelabel-<run>-<suffix>.
+func (r *containerRun) name(suffix string) string {
+	if suffix == "" {
+		return "imagelabel-" + r.id
+	}
+	return "imagelabel-" + r.id + "-" + suffix
+}
+
+// start creates the networks and starts localaws, rekog and upload, in the
+// order the deployment creates them (a dependency before its caller).
+func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
+	r.died = make(chan string, 3)
+	label := runLabel + "=" + r.id
+	if _, err := r.d.run(ctx, "network", "create", "--label", label, r.name("public")); err != nil {
+		return fmt.Errorf("create network %s: %w", r.name("public"), err)
+	}
+	// internal: no gateway to the outside world. inhibit_ipv4: the host's
+	// bridge interface gets no address, so the host has no route into this
+	// network either (on Linux it otherwise can reach every container IP).
+	if _, err := r.d.run(ctx, "network", "create", "--internal",
+		"--opt", "com.docker.network.bridge.inhibit_ipv4=true",
+		"--label", label, r.name("private")); err != nil {
+		return fmt.Errorf("create network %s: %w", r.name("private"), err)
+	}
+
+	common := []string{
+		"--label", label,
+		// As in ECS: read-only root file system, no capabilities, and the
+		// non-root user the image declares.
+		"--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+	}
+	awsEnv := []string{
+		"BUCKET=" + r.cfg.bucket,
+		"LOG_LEVEL=" + r.cfg.logLevel,
+	}
+	svcEnv := []string{
+		"BUCKET=" + r.cfg.bucket,
+		"AWS_REGION=" + defaultRegion,
+		"AWS_ENDPOINT_URL=" + fmt.Sprintf("http://%s:%d", localawsAlias, containerAWS),
+		"AWS_ACCESS_KEY_ID=" + fakeKey,
+		"AWS_SECRET_ACCESS_KEY=" + fakeKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"LOG_LEVEL=" + r.cfg.logLevel,
+	}
+	type spec struct {
+		svc     string
+		network string
+		alias   string
+		env     []string
+		extra   []string
+	}
+	publish := fmt.Sprintf("%s:%s:%d", loopback, portArg(r.cfg.port), containerUpload)
+	specs := []spec{
+		{"localaws", "private", localawsAlias, awsEnv, nil},
+		{"rekog", "private", rekogAlias, append(svcEnv, "PORT="+itoa(containerRekog)), nil},
+		{"upload", "public", "", append(svcEnv,
+			"PORT="+itoa(containerUpload),
+			"REKOG_URL="+fmt.Sprintf("http://%s:%d", rekogAlias, containerRekog),
+			"MAX_UPLOAD_BYTES="+fmt.Sprint(r.cfg.maxUpload),
+		), []string{"--publish", publish}},
+	}
+	for _, s := range specs {
+		args := []string{"create", "--name", r.name(s.svc), "--hostname", s.svc,
+			"--label", "imagelabel.local.service=" + s.svc, "--network", r.name(s.network)}
+		if s.alias != "" {
+			args = append(args, "--network-alias", s.alias)
+		}
+		args = append(args, common...)
+		for _, e := range s.env {
+			args = append(args, "--env", e)
+		}
+		args = append(args, s.extra...)
+		args = append(args, ref[s.svc])
+		if _, err := r.d.run(ctx, args...); err != nil {
+			return fmt.Errorf("create %s container: %w", s.svc, err)
+		}
+		if s.svc == "upload" {
+			// upload calls rekog and localaws over the private network.
+			if _, err := r.d.run(ctx, "network", "connect", r.name("private"), r.name(s.svc)); err != nil {
+				return fmt.Errorf("connect upload to %s: %w", r.name("private"), err)
+			}
+		}
+		if _, err := r.d.run(ctx, "start", r.name(s.svc)); err != nil {
+			if isPortTaken(err) {
+				return fmt.Errorf("port %d is already in use (upload); choose another with -port", r.cfg.port)
+			}
+			return fmt.Errorf("start %s container: %w", s.svc, err)
+		}
+		r.follow(s.svc)
+	}
+	hostPort, err := r.d.run(ctx, "port", r.name("upload"), fmt.Sprintf("%d/tcp", containerUpload))
+	if err != nil {
+		return fmt.Errorf("published port of upload: %w", err)
+	}
+	hostPort = strings.SplitN(hostPort, "\n", 2)[0]
+	host, port, err := net.SplitHostPort(strings.TrimSpace(hostPort))
+	if err != nil {
+		return fmt.Errorf("published port of upload %q: %w", hostPort, err)
+	}
+	if host == "0.0.0.0" || host == "" {
+		host = loopback
+	}
+	r.uploadURL = "http://" + net.JoinHostPort(host, port)
+	return nil
+}
+
+// portArg renders a host port for --publish: empty means any free port.
+func portArg(p int) string {
+	if p == 0 {
+		return ""
+	}
+	return itoa(p)
+}
+
+// isPortTaken matches the engine's messages for a taken host port.
+func isPortTaken(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use")
+}
+
+// follow streams a container's logs through the log renderer until the
+// container stops; a stop that this run did not ask for is reported on died.
+func (r *containerRun) follow(svc string) {
+	w := r.logs.writer(svc)
+	cmd := exec.Command(r.d.bin, "logs", "--follow", r.name(svc))
+	cmd.Stdout = w
+	cmd.Stderr = w
+	r.mu.Lock()
+	r.followers = append(r.followers, cmd)
+	r.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(r.stdout, "cannot follow %s logs: %v\n", svc, err)
+		return
+	}
+	go func() {
+		cmd.Wait() //nolint:errcheck // its end is what matters, not its status
+		w.Flush()
+		r.mu.Lock()
+		stopping := r.stopping
+		r.mu.Unlock()
+		if stopping {
+			return
+		}
+		// `docker logs` also ends when the terminal's Ctrl-C reaches it
+		// before it reaches us: only a container that is no longer
+		// running counts as dead.
+		state, err := r.d.run(context.Background(), "inspect", "--format", "{{.State.Running}}", r.name(svc))
+		if err == nil && state == "true" {
+			return
+		}
+		r.died <- svc
+	}()
+}
+
+// deathError describes a container that stopped by itself.
+func (r *containerRun) deathError(svc string) error {
+	code, err := r.d.run(context.Background(), "inspect", "--format", "{{.State.ExitCode}} {{.State.Error}}", r.name(svc))
+	if err != nil {
+		return fmt.Errorf("%s container stopped (its logs are above)", svc)
+	}
+	return fmt.Errorf("%s container stopped with exit code %s (its logs are above)", svc, strings.TrimSpace(code))
+}
+
+// waitReady waits until upload answers /healthz on its published port and
+// rekog and localaws pass their own -healthcheck inside their containers
+// (the images' HEALTHCHECK only runs every 10 s; this is quicker).
+func (r *containerRun) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, containerReady)
+	defer cancel()
+	for _, svc := range []string{"localaws", "rekog"} {
+		for {
+			_, err := r.d.run(ctx, "exec", r.name(svc), "/"+svc, "-healthcheck")
+			if err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s container not healthy within %v: %w", svc, containerReady, err)
+			case name := <-r.died:
+				return r.deathError(name)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- waitHealthy(ctx, r.uploadURL+"/healthz") }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			return fmt.Errorf("upload container not ready: %w", err)
+		}
+		return nil
+	case name := <-r.died:
+		return r.deathError(name)
+	}
+}
+
+// cleanup stops this run's containers (upload first, so in-flight requests
+// can still reach rekog and localaws), then removes every container and
+// network labelled with the run id. It runs on a fresh context: the run's
+// own is already cancelled when Ctrl-C brings us here.
+func (r *containerRun) cleanup() error {
+	r.mu.Lock()
+	r.stopping = true
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	filter := "label=" + runLabel + "=" + r.id
+	var errs []error
+	for _, svc := range []string{"upload", "rekog", "localaws"} {
+		// Errors are expected for containers that were never created.
+		r.d.run(ctx, "stop", "--time", itoa(containerStop), r.name(svc)) //nolint:errcheck
+	}
+	if ids, err := r.d.run(ctx, "ps", "-aq", "--filter", filter); err != nil {
+		errs = append(errs, fmt.Errorf("list containers of run %s: %w", r.id, err))
+	} else if ids != "" {
+		if _, err := r.d.run(ctx, append([]string{"rm", "--force", "--volumes"}, strings.Fields(ids)...)...); err != nil {
+			errs = append(errs, fmt.Errorf("remove containers of run %s: %w", r.id, err))
+		}
+	}
+	if ids, err := r.d.run(ctx, "network", "ls", "-q", "--filter", filter); err != nil {
+		errs = append(errs, fmt.Errorf("list networks of run %s: %w", r.id, err))
+	} else if ids != "" {
+		if _, err := r.d.run(ctx, append([]string{"network", "rm"}, strings.Fields(ids)...)...); err != nil {
+			errs = append(errs, fmt.Errorf("remove networks of run %s: %w", r.id, err))
+		}
+	}
+	r.mu.Lock()
+	for _, c := range r.followers {
+		if c.Process != nil {
+			c.Process.Kill() //nolint:errcheck // already gone when its container went
+		}
+	}
+	r.mu.Unlock()
+	if len(errs) == 0 {
+		fmt.Fprintf(r.stdout, "removed containers and networks of run %s (images kept: docker image ls %s*)\n", r.id, imageRepo)
+	}
+	return errors.Join(errs...)
+}

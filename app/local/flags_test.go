@@ -1,0 +1,88 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestParseFlags(t *testing.T) {
+	noenv := func(string) string { return "" }
+	c, err := parseFlags(nil, noenv, io.Discard)
+	if err != nil {
+		t.Fatalf("parseFlags(nil) error: %v", err)
+	}
+	want := config{port: 8080, rekogPort: 9090, awsPort: 4566, dataDir: ".localdata", bucket: "imagelabel-local",
+		logLevel: "info", maxUpload: 10 << 20}
+	if c != want {
+		t.Errorf("defaults = %+v; want %+v", c, want)
+	}
+
+	c, err = parseFlags([]string{"-port", "0", "-rekog-port=0", "-aws-port=0", "-data=", "-log-level", "DEBUG", "-containers"},
+		func(k string) string { return map[string]string{"LOG_LEVEL": "warn"}[k] }, io.Discard)
+	if err != nil {
+		t.Fatalf("parseFlags error: %v", err)
+	}
+	if c.port != 0 || c.dataDir != "" || c.logLevel != "debug" || !c.containers {
+		t.Errorf("parsed %+v", c)
+	}
+	c, _ = parseFlags(nil, func(k string) string { return map[string]string{"LOG_LEVEL": "warn"}[k] }, io.Discard)
+	if c.logLevel != "warn" {
+		t.Errorf("LOG_LEVEL=warn gave log level %q", c.logLevel)
+	}
+
+	if _, err := parseFlags([]string{"-h"}, noenv, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: err = %v; want flag.ErrHelp", err)
+	}
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-port", "70000"}, "-port 70000: want 0..65535"},
+		{[]string{"-rekog-port", "-1"}, "-rekog-port -1"},
+		{[]string{"-port", "http"}, "invalid value"},
+		{[]string{"-nope"}, "not defined"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-containers", "-build-images"}, "pick one"},
+		{[]string{"-log-level", "loud"}, `-log-level "loud"`},
+		{[]string{"-max-upload-bytes", "0"}, "positive"},
+		{[]string{"-bucket", " "}, "bucket"},
+	}
+	for _, tt := range bad {
+		_, err := parseFlags(tt.args, noenv, io.Discard)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("parseFlags(%q) = %v; want a usage error containing %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+func TestListenAllPortTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := portOf(taken)
+
+	lns, err := listenAll([]portSpec{{"upload", 0, "port"}, {"rekog", port, "rekog-port"}})
+	if err == nil {
+		for _, l := range lns {
+			l.Close()
+		}
+		t.Fatalf("listenAll on taken port %d succeeded", port)
+	}
+	want := "port " + itoa(port) + " is already in use (rekog); choose another with -rekog-port"
+	if err.Error() != want {
+		t.Errorf("listenAll error = %q; want %q", err, want)
+	}
+	if err := checkFree(portSpec{"upload", port, "port"}); err == nil || !strings.Contains(err.Error(), "-port") {
+		t.Errorf("checkFree(taken) = %v; want the port-taken message", err)
+	}
+	if err := checkFree(portSpec{"upload", 0, "port"}); err != nil {
+		t.Errorf("checkFree(0) = %v", err)
+	}
+}

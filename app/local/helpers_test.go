@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of run's
+// goroutines and the test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// bannerURL matches the browser line run prints once the system is ready.
+var bannerURL = regexp.MustCompile(`browser:\s+(http://127\.0\.0\.1:\d+)/`)
+
+// startRun starts run with args in a goroutine and waits for its banner. It
+// returns upload's base URL, a stop function that cancels run's context and
+// returns run's error, and the output buffers.
+func startRun(t *testing.T, timeout time.Duration, args ...string) (base string, stop func() error, stdout, stderr *syncBuffer) {
+	t.Helper()
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, func(string) string { return "" }, stdout, stderr)
+	}()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(90 * time.Second):
+				runErr = fmt.Errorf("run did not return within 90s after cancel")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { stop() })
+
+	deadline := time.After(timeout)
+	for {
+		if m := bannerURL.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1], stop, stdout, stderr
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run(%q) returned before it was ready: %v\nstdout:\n%s\nstderr:\n%s", args, err, stdout, stderr)
+		case <-deadline:
+			cancel()
+			t.Fatalf("run(%q) not ready within %v\nstdout:\n%s\nstderr:\n%s", args, timeout, stdout, stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// testJPEG returns a JPEG of a blue sky over green ground, different for
+// each seed (so each test stores a new object).
+func testJPEG(t *testing.T, seed int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 160, 120))
+	for y := range 120 {
+		for x := range 160 {
+			c := color.RGBA{R: 90, G: 150, B: 235, A: 255}
+			if y > 70 {
+				c = color.RGBA{R: 40, G: 140, B: 50, A: 255}
+			}
+			c.R += uint8((x + seed) % 7)
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// uploadResponse is the part of POST /upload's answer the tests check.
+type uploadResponse struct {
+	Key         string `json:"key"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"contentType"`
+	Labels      []struct {
+		Name       string  `json:"name"`
+		Confidence float64 `json:"confidence"`
+	} `json:"labels"`
+}
+
+// postImage uploads data as multipart field "file" and decodes the answer,
+// failing the test unless it is 200.
+func postImage(t *testing.T, base string, data []byte) uploadResponse {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "test.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(data)
+	mw.Close()
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Post(base+"/upload", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatalf("POST %s/upload: %v", base, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s/upload = %s: %s", base, resp.Status, raw)
+	}
+	var ur uploadResponse
+	if err := json.Unmarshal(raw, &ur); err != nil {
+		t.Fatalf("POST /upload answer %s: %v", raw, err)
+	}
+	if len(ur.Labels) == 0 {
+		t.Errorf("POST /upload gave no labels: %s", raw)
+	}
+	for _, l := range ur.Labels {
+		if l.Name == "" || l.Confidence < 70 || l.Confidence > 100 {
+			t.Errorf("label %+v: want a name and the default minimum confidence 70", l)
+		}
+	}
+	return ur
+}
+
+// getStatus returns the status of GET url, or 0 when the request fails.
+func getStatus(url string, timeout time.Duration) (int, string) {
+	client := &http.Client{Timeout: timeout}
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, string(b)
+}
+
+// listenLoopback holds a free loopback port for the test's duration.
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"imagelabel/app/localaws"
+	"imagelabel/app/rekog"
+	"imagelabel/app/upload"
+)
+
+// Timeouts of the in-process run.
+const (
+	// readyTimeout bounds the wait for the services' /healthz after start.
+	readyTimeout = 30 * time.Second
+	// stopTimeout bounds each service's graceful shutdown; it is longer than
+	// the services' own drain bound (25 s), so they get to finish first.
+	stopTimeout = 30 * time.Second
+)
+
+// runInProcess runs localaws, rekog and upload in this process on loopback
+// until ctx is cancelled, then stops them in the reverse order of the request
+// flow (upload, rekog, localaws) so that in-flight requests can finish.
+func runInProcess(ctx context.Context, cfg config, stdout io.Writer, logs *logMux) error {
+	start := time.Now()
+	dataDesc := "in memory (nothing kept after exit)"
+	if cfg.dataDir != "" {
+		abs, err := filepath.Abs(cfg.dataDir)
+		if err != nil {
+			return fmt.Errorf("data directory %s: %w", cfg.dataDir, err)
+		}
+		cfg.dataDir = abs
+		dataDesc = abs
+	}
+
+	// Every port is bound before anything starts, so a taken port is a clear
+	// one-line error and not a half-started system.
+	lns, err := listenAll([]portSpec{
+		{"upload", cfg.port, "port"},
+		{"rekog", cfg.rekogPort, "rekog-port"},
+		{"localaws", cfg.awsPort, "aws-port"},
+	})
+	if err != nil {
+		return err
+	}
+	uploadLn, rekogLn, awsLn := lns[0], lns[1], lns[2]
+	uploadURL := fmt.Sprintf("http://%s:%d", loopback, portOf(uploadLn))
+	rekogURL := fmt.Sprintf("http://%s:%d", loopback, portOf(rekogLn))
+	awsURL := fmt.Sprintf("http://%s:%d", loopback, portOf(awsLn))
+
+	level, _ := parseLevel(cfg.logLevel) // validated by parseFlags
+	awsLogW := logs.writer("localaws")
+	aws, err := localaws.New(localaws.Options{
+		Dir:     cfg.dataDir,
+		Buckets: []string{cfg.bucket},
+		Logger:  slog.New(slog.NewJSONHandler(awsLogW, &slog.HandlerOptions{Level: level})),
+	})
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return fmt.Errorf("start localaws (data %s): %w", dataDesc, err)
+	}
+
+	// The services' environment: what their ECS task definitions give them,
+	// with the AWS endpoint pointed at localaws.
+	common := map[string]string{
+		"BUCKET":                    cfg.bucket,
+		"AWS_REGION":                defaultRegion,
+		"AWS_ENDPOINT_URL":          awsURL,
+		"AWS_ACCESS_KEY_ID":         fakeKey,
+		"AWS_SECRET_ACCESS_KEY":     fakeKey,
+		"AWS_EC2_METADATA_DISABLED": "true",
+		"LOG_LEVEL":                 cfg.logLevel,
+	}
+	rekogEnv := clone(common)
+	rekogEnv["PORT"] = itoa(portOf(rekogLn))
+	uploadEnv := clone(common)
+	uploadEnv["PORT"] = itoa(portOf(uploadLn))
+	uploadEnv["REKOG_URL"] = rekogURL
+	uploadEnv["MAX_UPLOAD_BYTES"] = fmt.Sprint(cfg.maxUpload)
+
+	// Each service gets its own context so shutdown can go in order.
+	base := context.WithoutCancel(ctx)
+	uploadCtx, stopUpload := context.WithCancel(base)
+	rekogCtx, stopRekog := context.WithCancel(base)
+	defer stopUpload()
+	defer stopRekog()
+
+	type exit struct {
+		name string
+		err  error
+	}
+	exits := make(chan exit, 3)
+	awsSrv := &http.Server{
+		Handler:           aws,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(slog.NewJSONHandler(awsLogW, nil), slog.LevelWarn),
+	}
+	go func() {
+		err := awsSrv.Serve(awsLn)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		exits <- exit{"localaws", err}
+	}()
+	rekogLogW := logs.writer("rekog")
+	go func() {
+		exits <- exit{"rekog", rekog.Serve(rekogCtx, rekogLn, serviceEnv(rekogEnv), rekogLogW)}
+	}()
+	uploadLogW := logs.writer("upload")
+	go func() {
+		exits <- exit{"upload", upload.Serve(uploadCtx, uploadLn, serviceEnv(uploadEnv), uploadLogW)}
+	}()
+
+	// stopAll shuts the services down in order and collects their exits;
+	// first is the exit that caused the stop, if any.
+	stopAll := func(first *exit) error {
+		var errs []error
+		if first != nil && first.err != nil {
+			errs = append(errs, fmt.Errorf("%s stopped: %w", first.name, first.err))
+		}
+		done := map[string]bool{}
+		if first != nil {
+			done[first.name] = true
+		}
+		wait := func(name string) {
+			timer := time.NewTimer(stopTimeout)
+			defer timer.Stop()
+			for !done[name] {
+				select {
+				case e := <-exits:
+					done[e.name] = true
+					if e.err != nil {
+						errs = append(errs, fmt.Errorf("%s: %w", e.name, e.err))
+					}
+				case <-timer.C:
+					errs = append(errs, fmt.Errorf("%s did not stop within %v", name, stopTimeout))
+					done[name] = true
+				}
+			}
+		}
+		stopUpload()
+		wait("upload")
+		stopRekog()
+		wait("rekog")
+		sctx, cancel := context.WithTimeout(base, stopTimeout)
+		defer cancel()
+		if err := awsSrv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("localaws shutdown: %w", err))
+			awsSrv.Close()
+		}
+		wait("localaws")
+		uploadLogW.Flush()
+		rekogLogW.Flush()
+		awsLogW.Flush()
+		return errors.Join(errs...)
+	}
+
+	// Ready when both services answer /healthz (rekog's too: upload's does
+	// not touch its dependencies).
+	readyCtx, cancelReady := context.WithTimeout(ctx, readyTimeout)
+	readyErr := make(chan error, 1)
+	go func() {
+		readyErr <- waitHealthy(readyCtx, uploadURL+"/healthz", rekogURL+"/healthz", awsURL+"/_localaws/healthz")
+	}()
+	select {
+	case err := <-readyErr:
+		cancelReady()
+		if err != nil {
+			if ctx.Err() != nil {
+				return stopAll(nil)
+			}
+			return errors.Join(fmt.Errorf("services did not become ready: %w", err), stopAll(nil))
+		}
+	case e := <-exits:
+		cancelReady()
+		if e.err == nil {
+			e.err = errors.New("exited during start-up")
+		}
+		return stopAll(&e)
+	}
+
+	printBanner(stdout, banner{
+		mode:      "one process",
+		upload:    uploadURL,
+		data:      dataDesc,
+		bucket:    cfg.bucket,
+		extra:     fmt.Sprintf("  rekog:     %s (private in AWS: only upload calls it)\n  localaws:  %s (S3 + Rekognition stand-in)\n", rekogURL, awsURL),
+		startedIn: time.Since(start),
+	})
+
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdout, "stopping (Ctrl-C again to force) ...")
+		err := stopAll(nil)
+		if err == nil {
+			fmt.Fprintln(stdout, "stopped")
+		}
+		return err
+	case e := <-exits:
+		if e.err == nil {
+			e.err = errors.New("exited unexpectedly")
+		}
+		return stopAll(&e)
+	}
+}
+
+// banner is what the user needs once the system is up.
+type banner struct {
+	mode      string
+	upload    string // base URL, no trailing slash
+	data      string
+	bucket    string
+	extra     string
+	startedIn time.Duration
+}
+
+// printBanner tells the user where to point a browser and the client.
+func printBanner(w io.Writer, b banner) {
+	fmt.Fprintf(w, `
+imagelabel is running locally (%s, no AWS account), ready in %v
+  browser:   %s/
+  client:    go run ./app/client --url %s upload FILE
+  data:      %s (bucket %s)
+%sPress Ctrl-C to stop.
+
+`, b.mode, b.startedIn.Round(time.Millisecond), b.upload, b.upload, b.data, b.bucket, b.extra)
+}
+
+// waitHealthy polls each URL until it answers 200 or ctx ends.
+func waitHealthy(ctx context.Context, urls ...string) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	for _, u := range urls {
+		var last error
+		for {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			if err != nil {
+				return fmt.Errorf("health check %s: %w", u, err)
+			}
+			resp, err := client.Do(req)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body) //nolint:errcheck // draining only
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+				err = fmt.Errorf("status %s", resp.Status)
+			}
+			last = err
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("health check %s: %w (last: %v)", u, ctx.Err(), last)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// clone copies a string map.
+func clone(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
