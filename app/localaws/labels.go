@@ -34,10 +34,13 @@ type label struct {
 	Category   string
 }
 
-// cell is one grid cell: mean colour in HSV and luminance, all in [0,1]
-// (hue in degrees [0,360)).
+// cell is one grid cell: mean colour in HSV, luminance and brightness, all
+// in [0,1] (hue in degrees [0,360)).
 type cell struct {
 	h, s, v, lum float64
+	// bright averages luminance and value, so saturated colours (pure red
+	// has luminance 0.21) do not read as dark.
+	bright float64
 }
 
 // sampleGrid reduces img to at most gridMax×gridMax cells, each the mean of
@@ -71,7 +74,8 @@ func sampleGrid(img image.Image) (cells []cell, gw, gh int) {
 			}
 			r, g, bl = r/float64(n), g/float64(n), bl/float64(n)
 			hh, ss, vv := rgbToHSV(r, g, bl)
-			cells = append(cells, cell{h: hh, s: ss, v: vv, lum: 0.2126*r + 0.7152*g + 0.0722*bl})
+			lum := 0.2126*r + 0.7152*g + 0.0722*bl
+			cells = append(cells, cell{h: hh, s: ss, v: vv, lum: lum, bright: (lum + vv) / 2})
 		}
 	}
 	return cells, gw, gh
@@ -175,7 +179,7 @@ func computeLabels(img image.Image) []label {
 	var lumSum, satSum float64
 	for _, c := range cells {
 		counts[colourName(c)]++
-		lumSum += c.lum
+		lumSum += c.bright
 		satSum += c.s
 	}
 	colourConf := 0.0
@@ -210,13 +214,14 @@ func computeLabels(img image.Image) []label {
 	isWarm := func(c cell) bool { return (c.h < 50 || c.h >= 340) && c.s >= 0.35 && c.v >= 0.4 }
 	isGreen := func(c cell) bool { return c.h >= 70 && c.h < 165 && c.s >= 0.2 && c.v >= 0.15 }
 	top := max(1, gh/3)
-	var skyTop, warmTop, blueBottom, topN, bottomN float64
+	var skyTop, warmTop, blueBottom, topN, bottomN, topBright, bottomBright float64
 	var green float64
 	for y := range gh {
 		for x := range gw {
 			c := cells[y*gw+x]
 			if y < top {
 				topN++
+				topBright += c.bright
 				if isSkyBlue(c) {
 					skyTop++
 				}
@@ -226,6 +231,7 @@ func computeLabels(img image.Image) []label {
 			}
 			if y >= gh-top {
 				bottomN++
+				bottomBright += c.bright
 				if isSkyBlue(c) {
 					blueBottom++
 				}
@@ -241,7 +247,8 @@ func computeLabels(img image.Image) []label {
 		outdoors = max(outdoors, conf)
 		add(label{Name: "Sky", Confidence: conf, Parents: []string{"Nature", "Outdoors"}, Category: catNature})
 	}
-	if f := warmTop / topN; f >= 0.4 && meanLum < 0.75 {
+	// A sunset is a warm sky over darker ground, not any orange picture.
+	if f := warmTop / topN; f >= 0.4 && bottomBright/bottomN < topBright/topN-0.15 {
 		conf := clampConf(30 + 60*f)
 		outdoors = max(outdoors, conf)
 		add(label{Name: "Sunset", Confidence: conf, Parents: []string{"Nature", "Outdoors", "Sky"}, Category: catNature})
