@@ -159,4 +159,3 @@ func deadlineErr(ctx context.Context, key string, err error) *api.Error {
 	}
 	return labelErr(key, api.CodeTimeout, "request cancelled", err)
 }
-
