@@ -117,7 +117,7 @@ type imageFile struct {
 func readImage(mr *multipart.Reader, limit int64) (*imageFile, error) {
 	for {
 		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
+		if err == io.EOF { //nolint:errorlint // a clean end of parts is io.EOF itself; a wrapped EOF means a malformed body
 			return nil, &api.Error{Code: api.CodeMissingFile, Message: `no multipart field "file" in the request`}
 		}
 		if err != nil {
@@ -172,6 +172,9 @@ func readFile(part io.Reader, limit int64) (*imageFile, error) {
 		return nil, &api.Error{Code: api.CodeEmptyFile, Message: `the field "file" is empty`}
 	}
 	f := sniff(head[:n])
+	if f == nil && n < len(head) && (bytes.HasPrefix(pngSignature, head[:n]) || bytes.HasPrefix(jpegPrefix, head[:n])) {
+		return nil, &api.Error{Code: api.CodeMalformedImage, Message: "the image is truncated", Err: err}
+	}
 	if f == nil {
 		return nil, &api.Error{Code: api.CodeUnsupportedImage, Message: "only JPEG and PNG images are accepted (judged by content)"}
 	}

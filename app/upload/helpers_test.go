@@ -1,0 +1,258 @@
+package upload
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"imagelabel/app/internal/api"
+)
+
+// testImage draws a w x h picture whose pixels depend on seed, so every
+// seed gives different bytes.
+func testImage(w, h int, seed uint64) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	base := color.RGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{base.R + uint8(x), base.G + uint8(y), base.B + uint8(x*y), 255})
+		}
+	}
+	return img
+}
+
+func pngBytes(t testing.TB, w, h int, seed uint64) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, testImage(w, h, seed)); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func jpegBytes(t testing.TB, w, h int, seed uint64) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, testImage(w, h, seed), &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func gifBytes(t testing.TB) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := gif.Encode(&b, testImage(16, 16, 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// pngHeaderOnly is a PNG signature and a valid IHDR (correct CRC) claiming
+// w x h pixels, and nothing else: what a decompression bomb starts with.
+func pngHeaderOnly(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	chunk := append([]byte("IHDR"), ihdr...)
+	_ = binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	b.Write(chunk)
+	_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+// form builds a multipart body with data in field.
+func form(t testing.TB, field, filename string, data []byte) (*bytes.Buffer, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	_ = mw.WriteField("note", "fields before the file are skipped")
+	fw, err := mw.CreateFormFile(field, filename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = fw.Write(data)
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &b, mw.FormDataContentType()
+}
+
+// fakeStore is an in-memory objectStore with switchable failures.
+type fakeStore struct {
+	mu      sync.Mutex
+	objects map[string]fakeObject
+	puts    int
+	putErr  error
+	headErr error
+	panic   bool
+}
+
+type fakeObject struct {
+	data                  []byte
+	contentType, checksum string
+}
+
+func newFakeStore() *fakeStore { return &fakeStore{objects: map[string]fakeObject{}} }
+
+func (f *fakeStore) PutObject(ctx context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.puts++
+	if f.panic {
+		panic("store exploded")
+	}
+	if f.putErr != nil {
+		return nil, f.putErr
+	}
+	data, err := io.ReadAll(in.Body)
+	if err != nil {
+		return nil, err
+	}
+	if *in.Bucket != "images" {
+		return nil, fmt.Errorf("bucket %q", *in.Bucket)
+	}
+	f.objects[*in.Key] = fakeObject{data: data, contentType: *in.ContentType, checksum: *in.ChecksumSHA256}
+	return &s3.PutObjectOutput{}, nil
+}
+
+func (f *fakeStore) HeadObject(ctx context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.headErr != nil {
+		return nil, f.headErr
+	}
+	if _, ok := f.objects[*in.Key]; !ok {
+		return nil, &s3types.NotFound{}
+	}
+	return &s3.HeadObjectOutput{}, nil
+}
+
+func (f *fakeStore) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.objects)
+}
+
+// fakeRekog is an httptest rekog recording what it was sent.
+type fakeRekog struct {
+	*httptest.Server
+	mu      sync.Mutex
+	reqs    []api.LabelsRequest
+	ids     []string
+	respond func(call int, w http.ResponseWriter)
+}
+
+func newFakeRekog(t *testing.T, respond func(call int, w http.ResponseWriter)) *fakeRekog {
+	f := &fakeRekog{respond: respond}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "POST" || r.URL.Path != "/labels" {
+			http.Error(w, "wrong route "+r.Method+" "+r.URL.Path, 404)
+			return
+		}
+		var req api.LabelsRequest
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		f.mu.Lock()
+		f.reqs = append(f.reqs, req)
+		f.ids = append(f.ids, r.Header.Get("X-Request-Id"))
+		call := len(f.reqs)
+		respond := f.respond
+		f.mu.Unlock()
+		if respond == nil {
+			okLabels(w)
+			return
+		}
+		respond(call, w)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeRekog) setRespond(respond func(int, http.ResponseWriter)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.respond = respond
+}
+
+func (f *fakeRekog) calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.reqs)
+}
+
+func okLabels(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"labels":[{"name":"Dog","confidence":97.5,"parents":["Animal"],"categories":["Animals and Pets"]},{"name":"Bare","confidence":71}]}`)
+}
+
+func status(code int) func(int, http.ResponseWriter) {
+	return func(_ int, w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_, _ = fmt.Fprintf(w, `{"error":{"code":"x","message":"internal detail %d"}}`, code)
+	}
+}
+
+func testConfig(rekogURL string) config {
+	u, _ := url.Parse(rekogURL)
+	return config{
+		bucket: "images", rekogURL: u, maxUpload: 1 << 20,
+		defaults:     api.Options{MaxLabels: 10, MinConfidence: 70},
+		storeTimeout: 2 * time.Second, labelTimeout: 3 * time.Second, retryBackoff: 20 * time.Millisecond,
+		maxBuffering: 8, slotWait: 2 * time.Second,
+	}
+}
+
+// syncBuffer is a log sink safe for concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) lines(t testing.TB) []map[string]any {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
