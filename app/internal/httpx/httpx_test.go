@@ -292,7 +292,9 @@ func TestServeDrains(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, ln, Wrap(testLogger(t, io.Discard), mux), testLimits, testLogger(t, io.Discard)) }()
+	go func() {
+		served <- Serve(ctx, ln, Wrap(testLogger(t, io.Discard), mux), testLimits, testLogger(t, io.Discard))
+	}()
 
 	type result struct {
 		status int
