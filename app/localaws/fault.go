@@ -1,7 +1,9 @@
 package localaws
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 )
@@ -106,6 +108,10 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, service stri
 			if f.Latency <= 0 {
 				continue
 			}
+			// net/http notices a client hanging up (and cancels the request
+			// context) only once the body has been read to EOF, so read it
+			// (bounded) before sleeping; the service reads the buffered copy.
+			bufferBody(r, service)
 			t := time.NewTimer(f.Latency)
 			select {
 			case <-t.C:
@@ -142,3 +148,28 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, service stri
 	}
 	return false
 }
+
+// bufferBody reads r's body into memory, up to the service's bound, and
+// replaces it with the buffered bytes followed by any unread rest.
+func bufferBody(r *http.Request, service string) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	limit := int64(maxJSONBytes)
+	if service == "s3" {
+		limit = MaxObjectBytes + 1<<20
+	}
+	buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	rest := r.Body
+	if err != nil {
+		rest = io.NopCloser(errReader{err})
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(buf), rest), rest}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

@@ -297,16 +297,17 @@ func computeLabels(img image.Image) []label {
 		}
 	}
 
-	// Orientation from the aspect ratio.
+	// Orientation from the aspect ratio, capped at 99 so that a content
+	// label at full confidence ranks above it.
 	b := img.Bounds()
 	ratio := float64(b.Dx()) / float64(b.Dy())
 	switch {
 	case ratio >= 0.95 && ratio <= 1/0.95:
-		add(label{Name: "Square", Confidence: clampConf(99.5 - 400*math.Abs(ratio-1)), Category: catColors})
+		add(label{Name: "Square", Confidence: min(99, clampConf(99-400*math.Abs(ratio-1))), Category: catColors})
 	case ratio > 1:
-		add(label{Name: "Landscape", Confidence: clampConf(60 + 80*(ratio-1)), Category: catColors})
+		add(label{Name: "Landscape", Confidence: min(99, clampConf(60+80*(ratio-1))), Category: catColors})
 	default:
-		add(label{Name: "Portrait", Confidence: clampConf(60 + 80*(1/ratio-1)), Category: catColors})
+		add(label{Name: "Portrait", Confidence: min(99, clampConf(60+80*(1/ratio-1))), Category: catColors})
 	}
 
 	slices.SortFunc(out, func(a, b label) int {
