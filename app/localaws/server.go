@@ -142,7 +142,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		service = "localaws"
 	}
 	defer func() {
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		lvl := slog.LevelInfo
+		if service == "localaws" {
+			lvl = slog.LevelDebug // health probes every few seconds are noise
+		}
+		s.log.LogAttrs(r.Context(), lvl, "request",
 			slog.String("service", service),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
