@@ -1,0 +1,219 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// configNamespace is the Pulumi config namespace of this project's keys
+// (the project name in Pulumi.yaml).
+const configNamespace = "imagelabel"
+
+// Config is the validated stack configuration. It is read once in main and
+// handed to deploy as plain values; components never see the config object.
+type Config struct {
+	AZCount            int     // azCount: availability zones (one public + one private subnet each)
+	CPUArchitecture    string  // cpuArchitecture: "arm64" or "x86_64"
+	UploadCPU          int     // uploadCpu: task CPU units of upload
+	UploadMemory       int     // uploadMemory: task memory (MiB) of upload
+	RekogCPU           int     // rekogCpu: task CPU units of rekog
+	RekogMemory        int     // rekogMemory: task memory (MiB) of rekog
+	DesiredCount       int     // desiredCount: tasks per service
+	MaxCount           int     // maxCount: autoscaling ceiling; autoscaling only when > desiredCount
+	NATMode            string  // natMode: "gateway" (one NAT gateway)
+	LogRetentionDays   int     // logRetentionDays: CloudWatch Logs retention of every log group
+	APIThrottleRate    float64 // apiThrottleRate: steady-state requests per second of the $default stage
+	APIThrottleBurst   int     // apiThrottleBurst: burst of the $default stage
+	MaxUploadBytes     int64   // maxUploadBytes: largest accepted upload
+	Namespace          string  // namespace: Service Connect namespace, under .internal
+	ImageRetentionDays int     // imageRetentionDays: days before uploaded images expire
+	ContainerInsights  bool    // containerInsights: ECS Container Insights on the cluster
+}
+
+// configKey documents one config key: its default and meaning. The table
+// drives Pulumi.yaml, docs/deploy.md and the --set validation of the plan.
+type configKey struct {
+	Name    string
+	Default string
+	Meaning string
+}
+
+// configKeys lists every key of the imagelabel namespace with its default.
+var configKeys = []configKey{
+	{"azCount", "1", "Availability zones; each gets one public and one private subnet (1-6)."},
+	{"cpuArchitecture", "arm64", "Fargate CPU architecture and image platform: arm64 or x86_64."},
+	{"uploadCpu", "256", "CPU units of an upload task (Fargate sizes; the Service Connect proxy shares them)."},
+	{"uploadMemory", "512", "Memory (MiB) of an upload task; must be valid for uploadCpu."},
+	{"rekogCpu", "256", "CPU units of a rekog task."},
+	{"rekogMemory", "512", "Memory (MiB) of a rekog task; must be valid for rekogCpu."},
+	{"desiredCount", "1", "Tasks per service (1-100)."},
+	{"maxCount", "1", "Most tasks per service; above desiredCount adds CPU target-tracking autoscaling."},
+	{"natMode", "gateway", "Egress of the private subnets: gateway (one NAT gateway in the first AZ)."},
+	{"logRetentionDays", "7", "Retention of every log group; one of CloudWatch Logs' allowed values."},
+	{"apiThrottleRate", "50", "Steady-state requests per second allowed by the API stage (1-10000)."},
+	{"apiThrottleBurst", "100", "Burst of requests allowed by the API stage (1-5000)."},
+	{"maxUploadBytes", "10485760", "Largest upload accepted by upload (1 byte to 10 MiB, the HTTP API payload limit)."},
+	{"namespace", "imagelabel.internal", "Service Connect namespace; rekog is rekog.<namespace>. Must end in .internal."},
+	{"imageRetentionDays", "30", "Days before uploaded images (uploads/) expire from the bucket."},
+	{"containerInsights", "false", "ECS Container Insights on the cluster (true/false; adds CloudWatch cost)."},
+}
+
+// logRetentionValues are the only retention periods CloudWatch Logs accepts:
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// maxHTTPAPIPayload is the HTTP API payload quota (10 MB, not adjustable):
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
+const maxHTTPAPIPayload = 10 << 20
+
+// namespacePattern accepts lowercase DNS names whose last label is the
+// reserved .internal TLD, so internal names never resolve on the internet.
+var namespacePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+internal$`)
+
+// FargateMemoryOptions returns the task memory sizes (MiB) Fargate accepts
+// for cpu units, or nil when cpu is not a Fargate size. Table:
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+func FargateMemoryOptions(cpu int) []int {
+	span := func(from, to, step int) []int {
+		var out []int
+		for m := from; m <= to; m += step {
+			out = append(out, m)
+		}
+		return out
+	}
+	switch cpu {
+	case 256:
+		return []int{512, 1024, 2048}
+	case 512:
+		return span(1024, 4096, 1024)
+	case 1024:
+		return span(2048, 8192, 1024)
+	case 2048:
+		return span(4096, 16384, 1024)
+	case 4096:
+		return span(8192, 30720, 1024)
+	case 8192:
+		return span(16384, 61440, 4096)
+	case 16384:
+		return span(32768, 122880, 8192)
+	}
+	return nil
+}
+
+// loadConfig reads every key through get (which returns the raw string and
+// whether it was set), applies defaults and validates. Errors name the key
+// as imagelabel:<key>.
+func loadConfig(get func(key string) (string, bool)) (Config, error) {
+	raw := map[string]string{}
+	for _, k := range configKeys {
+		raw[k.Name] = k.Default
+		if v, ok := get(k.Name); ok {
+			raw[k.Name] = strings.TrimSpace(v)
+		}
+	}
+	var c Config
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Sprintf("%s:%s: %s", configNamespace, key, fmt.Sprintf(format, args...)))
+	}
+	intKey := func(key string, lo, hi int) int {
+		n, err := strconv.Atoi(raw[key])
+		if err != nil {
+			bad(key, "%q is not an integer", raw[key])
+			return 0
+		}
+		if n < lo || n > hi {
+			bad(key, "%d is out of range %d..%d", n, lo, hi)
+		}
+		return n
+	}
+
+	// us-east-1 has the most AZs (6); deploy also checks the region's count.
+	c.AZCount = intKey("azCount", 1, 6)
+	switch raw["cpuArchitecture"] {
+	case "arm64", "x86_64":
+		c.CPUArchitecture = raw["cpuArchitecture"]
+	default:
+		bad("cpuArchitecture", "%q must be arm64 or x86_64", raw["cpuArchitecture"])
+	}
+	c.UploadCPU = intKey("uploadCpu", 256, 16384)
+	c.UploadMemory = intKey("uploadMemory", 512, 122880)
+	c.RekogCPU = intKey("rekogCpu", 256, 16384)
+	c.RekogMemory = intKey("rekogMemory", 512, 122880)
+	checkSize := func(cpuKey, memKey string, cpu, mem int) {
+		opts := FargateMemoryOptions(cpu)
+		if opts == nil {
+			bad(cpuKey, "%d is not a Fargate CPU size (256, 512, 1024, 2048, 4096, 8192, 16384)", cpu)
+			return
+		}
+		if !slices.Contains(opts, mem) {
+			bad(memKey, "%d MiB is not valid with %d CPU units on Fargate (allowed %d..%d)", mem, cpu, opts[0], opts[len(opts)-1])
+		}
+	}
+	checkSize("uploadCpu", "uploadMemory", c.UploadCPU, c.UploadMemory)
+	checkSize("rekogCpu", "rekogMemory", c.RekogCPU, c.RekogMemory)
+	c.DesiredCount = intKey("desiredCount", 1, 100)
+	c.MaxCount = intKey("maxCount", 1, 100)
+	if c.MaxCount < c.DesiredCount {
+		bad("maxCount", "%d is less than desiredCount %d", c.MaxCount, c.DesiredCount)
+	}
+	if raw["natMode"] != "gateway" {
+		bad("natMode", "%q is not supported (only gateway)", raw["natMode"])
+	}
+	c.NATMode = raw["natMode"]
+	c.LogRetentionDays = intKey("logRetentionDays", 1, 3653)
+	if !slices.Contains(logRetentionValues, c.LogRetentionDays) {
+		bad("logRetentionDays", "%d is not a CloudWatch Logs retention value %v", c.LogRetentionDays, logRetentionValues)
+	}
+	// Stage throttling cannot exceed the account-level throttle quota
+	// (10,000 rps, burst 5,000): https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+	if f, err := strconv.ParseFloat(raw["apiThrottleRate"], 64); err != nil {
+		bad("apiThrottleRate", "%q is not a number", raw["apiThrottleRate"])
+	} else if f < 1 || f > 10000 {
+		bad("apiThrottleRate", "%g is out of range 1..10000", f)
+	} else {
+		c.APIThrottleRate = f
+	}
+	c.APIThrottleBurst = intKey("apiThrottleBurst", 1, 5000)
+	if n, err := strconv.ParseInt(raw["maxUploadBytes"], 10, 64); err != nil {
+		bad("maxUploadBytes", "%q is not an integer", raw["maxUploadBytes"])
+	} else if n < 1 || n > maxHTTPAPIPayload {
+		bad("maxUploadBytes", "%d is out of range 1..%d (the HTTP API payload limit)", n, maxHTTPAPIPayload)
+	} else {
+		c.MaxUploadBytes = n
+	}
+	if !namespacePattern.MatchString(raw["namespace"]) || len(raw["namespace"]) > 253 {
+		bad("namespace", "%q must be a lowercase DNS name ending in .internal", raw["namespace"])
+	}
+	c.Namespace = raw["namespace"]
+	c.ImageRetentionDays = intKey("imageRetentionDays", 1, 36500)
+	if b, err := strconv.ParseBool(raw["containerInsights"]); err != nil {
+		bad("containerInsights", "%q is not true or false", raw["containerInsights"])
+	} else {
+		c.ContainerInsights = b
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid config: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// GOARCH returns the Go architecture of the configured CPU architecture.
+func (c Config) GOARCH() string {
+	if c.CPUArchitecture == "x86_64" {
+		return "amd64"
+	}
+	return "arm64"
+}
+
+// ECSArchitecture returns the ECS runtimePlatform cpuArchitecture value:
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#runtime-platform
+func (c Config) ECSArchitecture() string {
+	if c.CPUArchitecture == "x86_64" {
+		return "X86_64"
+	}
+	return "ARM64"
+}

@@ -1,0 +1,405 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// getter returns a config getter over short keys.
+func getter(kv map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := kv[k]; return v, ok }
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := loadConfig(getter(nil))
+	if err != nil {
+		t.Fatalf("loadConfig(defaults) = %v", err)
+	}
+	want := Config{
+		AZCount: 1, CPUArchitecture: "arm64", UploadCPU: 256, UploadMemory: 512, RekogCPU: 256, RekogMemory: 512,
+		DesiredCount: 1, MaxCount: 1, NATMode: "gateway", LogRetentionDays: 7, APIThrottleRate: 50, APIThrottleBurst: 100,
+		MaxUploadBytes: 10485760, Namespace: "imagelabel.internal", ImageRetentionDays: 30, ContainerInsights: false,
+	}
+	if c != want {
+		t.Errorf("loadConfig(defaults) = %+v; want %+v", c, want)
+	}
+	if c.ECSArchitecture() != "ARM64" || c.GOARCH() != "arm64" {
+		t.Errorf("arm64 maps to %s/%s", c.ECSArchitecture(), c.GOARCH())
+	}
+}
+
+// TestConfigValidation: every bad value is rejected with an error naming
+// its key.
+func TestConfigValidation(t *testing.T) {
+	cases := []struct {
+		key, value string
+		extra      map[string]string
+		wantKey    string
+	}{
+		{"azCount", "0", nil, "azCount"},
+		{"azCount", "7", nil, "azCount"},
+		{"azCount", "two", nil, "azCount"},
+		{"cpuArchitecture", "ARM64", nil, "cpuArchitecture"},
+		{"cpuArchitecture", "amd64", nil, "cpuArchitecture"},
+		{"uploadCpu", "300", nil, "uploadCpu"},
+		{"uploadMemory", "4096", nil, "uploadMemory"}, // 256 CPU allows 512..2048
+		{"rekogMemory", "1536", map[string]string{"rekogCpu": "512"}, "rekogMemory"},
+		{"rekogCpu", "1000", nil, "rekogCpu"},
+		{"desiredCount", "0", nil, "desiredCount"},
+		{"maxCount", "1", map[string]string{"desiredCount": "2"}, "maxCount"},
+		{"natMode", "instance", nil, "natMode"},
+		{"natMode", "none", nil, "natMode"},
+		{"logRetentionDays", "10", nil, "logRetentionDays"},
+		{"logRetentionDays", "0", nil, "logRetentionDays"},
+		{"apiThrottleRate", "0", nil, "apiThrottleRate"},
+		{"apiThrottleRate", "fast", nil, "apiThrottleRate"},
+		{"apiThrottleRate", "10001", nil, "apiThrottleRate"},
+		{"apiThrottleBurst", "0", nil, "apiThrottleBurst"},
+		{"apiThrottleBurst", "5001", nil, "apiThrottleBurst"},
+		{"maxUploadBytes", "10485761", nil, "maxUploadBytes"},
+		{"maxUploadBytes", "0", nil, "maxUploadBytes"},
+		{"namespace", "imagelabel.com", nil, "namespace"},
+		{"namespace", "internal.com", nil, "namespace"},
+		{"namespace", "Imagelabel.internal", nil, "namespace"},
+		{"namespace", ".internal", nil, "namespace"},
+		{"imageRetentionDays", "0", nil, "imageRetentionDays"},
+		{"containerInsights", "maybe", nil, "containerInsights"},
+	}
+	for _, tc := range cases {
+		kv := map[string]string{tc.key: tc.value}
+		for k, v := range tc.extra {
+			kv[k] = v
+		}
+		_, err := loadConfig(getter(kv))
+		if err == nil {
+			t.Errorf("loadConfig(%v) = nil error; want error naming %s", kv, tc.wantKey)
+			continue
+		}
+		if !strings.Contains(err.Error(), "imagelabel:"+tc.wantKey+":") {
+			t.Errorf("loadConfig(%v) = %q; want it to name imagelabel:%s", kv, err, tc.wantKey)
+		}
+	}
+	// Good edge values are accepted.
+	good := map[string]string{
+		"azCount": "3", "cpuArchitecture": "x86_64", "uploadCpu": "1024", "uploadMemory": "8192",
+		"rekogCpu": "16384", "rekogMemory": "122880", "desiredCount": "2", "maxCount": "4",
+		"logRetentionDays": "3653", "apiThrottleRate": "0.5e1", "apiThrottleBurst": "5000",
+		"maxUploadBytes": "10485760", "namespace": "img-label.dev.internal", "imageRetentionDays": "1",
+		"containerInsights": "true",
+	}
+	c, err := loadConfig(getter(good))
+	if err != nil {
+		t.Fatalf("loadConfig(%v) = %v", good, err)
+	}
+	if c.APIThrottleRate != 5 || c.ECSArchitecture() != "X86_64" || c.GOARCH() != "amd64" || !c.ContainerInsights {
+		t.Errorf("loadConfig(good) = %+v", c)
+	}
+}
+
+func TestFargateMemoryOptions(t *testing.T) {
+	for cpu, want := range map[int][2]int{256: {512, 2048}, 512: {1024, 4096}, 1024: {2048, 8192}, 2048: {4096, 16384}, 4096: {8192, 30720}, 8192: {16384, 61440}, 16384: {32768, 122880}} {
+		got := FargateMemoryOptions(cpu)
+		if got[0] != want[0] || got[len(got)-1] != want[1] {
+			t.Errorf("FargateMemoryOptions(%d) = %d..%d; want %d..%d", cpu, got[0], got[len(got)-1], want[0], want[1])
+		}
+	}
+	if FargateMemoryOptions(128) != nil {
+		t.Errorf("FargateMemoryOptions(128) != nil")
+	}
+	if slices.Contains(FargateMemoryOptions(8192), 17408) {
+		t.Errorf("8 vCPU accepts 17408 MiB; Fargate uses 4 GiB steps")
+	}
+}
+
+// TestKnobs: each config key changes what it should in the deployment.
+func TestKnobs(t *testing.T) {
+	base := model(t)
+
+	t.Run("azCount", func(t *testing.T) {
+		p := model(t, "azCount=3")
+		if got := len(p.find(typSubnet)); got != 6 {
+			t.Errorf("azCount=3: %d subnets; want 6", got)
+		}
+		if got := len(p.find(typNAT)); got != 1 {
+			t.Errorf("azCount=3: %d NAT gateways; want 1 (gateway mode)", got)
+		}
+		if got := len(strs(t, p.one(t, typEndpoint, "net-s3").Inputs["routeTableIds"])); got != 3 {
+			t.Errorf("azCount=3: S3 endpoint on %d route tables; want 3", got)
+		}
+		azs := map[any]bool{}
+		for _, s := range p.find(typSubnet) {
+			azs[s.Inputs["availabilityZone"]] = true
+		}
+		if len(azs) != 3 {
+			t.Errorf("azCount=3: subnets in %d zones", len(azs))
+		}
+		if got := len(strs(t, p.one(t, typVpcLink, "api").Inputs["subnetIds"])); got != 3 {
+			t.Errorf("azCount=3: VPC link in %d subnets", got)
+		}
+		if got := len(strs(t, get(t, p.one(t, typService, "upload").Inputs, "networkConfiguration.subnets"))); got != 3 {
+			t.Errorf("azCount=3: upload in %d subnets", got)
+		}
+		if got := len(base.find(typSubnet)); got != 2 {
+			t.Errorf("default: %d subnets; want 2", got)
+		}
+	})
+
+	t.Run("cpuArchitecture", func(t *testing.T) {
+		for _, tc := range []struct{ arch, ecs, platform string }{{"arm64", "ARM64", "linux/arm64"}, {"x86_64", "X86_64", "linux/amd64"}} {
+			p := model(t, "cpuArchitecture="+tc.arch)
+			for _, name := range []string{"upload", "rekog"} {
+				td := p.one(t, typTaskDef, name)
+				if got := get(t, td.Inputs, "runtimePlatform.cpuArchitecture"); got != tc.ecs {
+					t.Errorf("%s: %s runtimePlatform = %v; want %s", tc.arch, name, got, tc.ecs)
+				}
+				if get(t, td.Inputs, "runtimePlatform.operatingSystemFamily") != "LINUX" {
+					t.Errorf("%s: %s OS family = %v", tc.arch, name, td.Inputs["runtimePlatform"])
+				}
+				if got := get(t, p.one(t, typImage, name).Inputs, "build.platform"); got != tc.platform {
+					t.Errorf("%s: %s image platform = %v; want %s", tc.arch, name, got, tc.platform)
+				}
+			}
+		}
+		a := base.one(t, typImage, "upload").Inputs["imageName"]
+		b := model(t, "cpuArchitecture=x86_64").one(t, typImage, "upload").Inputs["imageName"]
+		if a == b {
+			t.Errorf("arm64 and x86_64 images share the tag %v", a)
+		}
+	})
+
+	t.Run("task sizes", func(t *testing.T) {
+		p := model(t, "uploadCpu=512", "uploadMemory=2048", "rekogCpu=1024", "rekogMemory=3072")
+		for name, want := range map[string][2]string{"upload": {"512", "2048"}, "rekog": {"1024", "3072"}} {
+			td := p.one(t, typTaskDef, name)
+			if td.Inputs["cpu"] != want[0] || td.Inputs["memory"] != want[1] {
+				t.Errorf("%s cpu/memory = %v/%v; want %v", name, td.Inputs["cpu"], td.Inputs["memory"], want)
+			}
+			if td.Inputs["networkMode"] != "awsvpc" || !reflect.DeepEqual(strs(t, td.Inputs["requiresCompatibilities"]), []string{"FARGATE"}) {
+				t.Errorf("%s: not a Fargate awsvpc task", name)
+			}
+		}
+		if td := base.one(t, typTaskDef, "upload"); td.Inputs["cpu"] != "256" || td.Inputs["memory"] != "512" {
+			t.Errorf("default upload size %v/%v", td.Inputs["cpu"], td.Inputs["memory"])
+		}
+	})
+
+	t.Run("counts and autoscaling", func(t *testing.T) {
+		if n := len(base.find(typScaleTarget)) + len(base.find(typScalePolicy)); n != 0 {
+			t.Errorf("default (max = desired): %d autoscaling resources; want none", n)
+		}
+		p := model(t, "desiredCount=2", "maxCount=5")
+		for _, name := range []string{"upload", "rekog"} {
+			if got := p.one(t, typService, name).Inputs["desiredCount"]; got != 2.0 {
+				t.Errorf("%s desiredCount = %v", name, got)
+			}
+			tg := p.one(t, typScaleTarget, name)
+			svc := p.one(t, typService, name)
+			wantID := "service/" + p.one(t, typCluster, "cluster").Outputs["name"].(string) + "/" + svc.Outputs["name"].(string)
+			if tg.Inputs["minCapacity"] != 2.0 || tg.Inputs["maxCapacity"] != 5.0 || tg.Inputs["resourceId"] != wantID ||
+				tg.Inputs["scalableDimension"] != "ecs:service:DesiredCount" || tg.Inputs["serviceNamespace"] != "ecs" {
+				t.Errorf("%s scaling target = %v; want 2..5 on %s", name, tg.Inputs, wantID)
+			}
+			pol := p.one(t, typScalePolicy, name+"-cpu")
+			if pol.Inputs["policyType"] != "TargetTrackingScaling" || pol.Inputs["resourceId"] != wantID ||
+				get(t, pol.Inputs, "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType") != "ECSServiceAverageCPUUtilization" {
+				t.Errorf("%s scaling policy = %v", name, pol.Inputs)
+			}
+		}
+	})
+
+	t.Run("logRetentionDays", func(t *testing.T) {
+		p := model(t, "logRetentionDays=14")
+		groups := p.find(typLogGroup)
+		if len(groups) != 3 {
+			t.Fatalf("%d log groups; want 3 (upload, rekog, API access)", len(groups))
+		}
+		for _, lg := range groups {
+			if lg.Inputs["retentionInDays"] != 14.0 {
+				t.Errorf("log group %s retention = %v; want 14", lg.Name, lg.Inputs["retentionInDays"])
+			}
+		}
+		for _, lg := range base.find(typLogGroup) {
+			if lg.Inputs["retentionInDays"] != 7.0 {
+				t.Errorf("default log group %s retention = %v; want 7", lg.Name, lg.Inputs["retentionInDays"])
+			}
+		}
+	})
+
+	t.Run("throttling", func(t *testing.T) {
+		p := model(t, "apiThrottleRate=12.5", "apiThrottleBurst=30")
+		st := p.one(t, typStage, "api")
+		if get(t, st.Inputs, "defaultRouteSettings.throttlingRateLimit") != 12.5 || get(t, st.Inputs, "defaultRouteSettings.throttlingBurstLimit") != 30.0 {
+			t.Errorf("stage throttling = %v", st.Inputs["defaultRouteSettings"])
+		}
+	})
+
+	t.Run("maxUploadBytes", func(t *testing.T) {
+		p := model(t, "maxUploadBytes=1048576")
+		if got := envOf(t, container(t, p, "upload"))["MAX_UPLOAD_BYTES"]; got != "1048576" {
+			t.Errorf("MAX_UPLOAD_BYTES = %q", got)
+		}
+	})
+
+	t.Run("namespace", func(t *testing.T) {
+		p := model(t, "namespace=labels.internal")
+		if got := p.one(t, typHTTPNS, "cluster").Inputs["name"]; got != "labels.internal" {
+			t.Errorf("namespace = %v", got)
+		}
+		if got := envOf(t, container(t, p, "upload"))["REKOG_URL"]; got != "http://rekog.labels.internal:9090" {
+			t.Errorf("REKOG_URL = %q", got)
+		}
+		if got := get(t, p.one(t, typService, "rekog").Inputs, "serviceConnectConfiguration.services.0.clientAlias.0.dnsName"); got != "rekog.labels.internal" {
+			t.Errorf("alias = %v", got)
+		}
+		if got := p.one(t, typDNSNS, "api").Inputs["name"]; got != "api.labels.internal" {
+			t.Errorf("private DNS namespace = %v", got)
+		}
+		if p.Outputs["serviceConnectNamespace"] != "labels.internal" {
+			t.Errorf("output namespace = %v", p.Outputs["serviceConnectNamespace"])
+		}
+	})
+
+	t.Run("imageRetentionDays", func(t *testing.T) {
+		p := model(t, "imageRetentionDays=3")
+		rule := get(t, p.one(t, typLifecycle, "images").Inputs, "rules.0").(map[string]any)
+		if get(t, rule, "expiration.days") != 3.0 || get(t, rule, "filter.prefix") != "uploads/" || rule["status"] != "Enabled" {
+			t.Errorf("lifecycle rule = %v", rule)
+		}
+	})
+
+	t.Run("containerInsights", func(t *testing.T) {
+		for v, want := range map[string]string{"true": "enabled", "false": "disabled"} {
+			p := model(t, "containerInsights="+v)
+			s := get(t, p.one(t, typCluster, "cluster").Inputs, "settings.0").(map[string]any)
+			if s["name"] != "containerInsights" || s["value"] != want {
+				t.Errorf("containerInsights=%s: setting %v; want %s", v, s, want)
+			}
+		}
+	})
+}
+
+// TestPlanJSON runs `plan --json` on the committed dev stack file and checks
+// the output's shape.
+func TestPlanJSON(t *testing.T) {
+	var out bytes.Buffer
+	if err := runPlan([]string{"--json", "--stack", "dev", "--set", "azCount=2", "--set", "imagelabel:maxCount=3"}, ".", &out); err != nil {
+		t.Fatalf("plan --json: %v", err)
+	}
+	var doc struct {
+		Resources []map[string]any `json:"resources"`
+		Outputs   map[string]any   `json:"outputs"`
+	}
+	dec := json.NewDecoder(&out)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("plan output is not the documented JSON: %v", err)
+	}
+	if len(doc.Resources) < 50 {
+		t.Errorf("%d resources; want the whole deployment", len(doc.Resources))
+	}
+	if len(doc.Outputs) != 10 || doc.Outputs["region"] != "us-east-1" {
+		t.Errorf("outputs = %v", doc.Outputs)
+	}
+	subnets, targets := 0, 0
+	for _, r := range doc.Resources {
+		for _, k := range []string{"type", "name", "parent", "inputs", "outputs"} {
+			if _, ok := r[k]; !ok {
+				t.Fatalf("resource %v lacks %q", r, k)
+			}
+		}
+		if r["custom"] == true {
+			outs := r["outputs"].(map[string]any)
+			if id, _ := outs["id"].(string); id == "" {
+				t.Errorf("%s %s has no mock id", r["type"], r["name"])
+			}
+			for k, v := range r["inputs"].(map[string]any) {
+				if !reflect.DeepEqual(outs[k], v) {
+					t.Errorf("%s %s: output %s = %v; want its input %v", r["type"], r["name"], k, outs[k], v)
+				}
+			}
+		}
+		switch r["type"] {
+		case typSubnet:
+			subnets++
+		case typScaleTarget:
+			targets++
+		case typImage:
+			if got := get(t, r["inputs"], "registry.password"); got != "[secret]" {
+				t.Errorf("registry password printed as %v", got)
+			}
+		}
+	}
+	if subnets != 4 || targets != 2 {
+		t.Errorf("--set azCount=2 maxCount=3: %d subnets, %d scaling targets; want 4 and 2", subnets, targets)
+	}
+	if bytes.Contains(out.Bytes(), []byte("mock-ecr-password")) {
+		t.Errorf("plan leaks the registry password")
+	}
+
+	var tree bytes.Buffer
+	if err := runPlan(nil, ".", &tree); err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	for _, want := range []string{"imagelabel:network:Network", "imagelabel:service:FargateService", "GET /labels/{proxy+}", "apiUrl = https://"} {
+		if !strings.Contains(tree.String(), want) {
+			t.Errorf("plan tree lacks %q", want)
+		}
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--set", "azcount=2"}, "unknown config key azcount"},
+		{[]string{"--set", "azCount"}, "want key=value"},
+		{[]string{"--set", "namespace=example.com"}, "imagelabel:namespace"},
+		{[]string{"--set", "uploadMemory=4096"}, "imagelabel:uploadMemory"},
+		{[]string{"--stack", "nosuch"}, "Pulumi.nosuch.yaml"},
+		{[]string{"--bogus"}, "usage"},
+		{[]string{"extra"}, "unexpected argument"},
+	} {
+		err := runPlan(tc.args, ".", &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("plan %v = %v; want error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestStackFilesDocumentEveryKey keeps Pulumi.yaml, Pulumi.dev.yaml and
+// docs/deploy.md in step with configKeys.
+func TestStackFilesDocumentEveryKey(t *testing.T) {
+	dev, err := readStackConfig(".", "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := os.ReadFile("Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("docs/deploy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range configKeys {
+		full := "imagelabel:" + k.Name
+		if dev[full] != k.Default {
+			t.Errorf("Pulumi.dev.yaml %s = %q; want the default %q", full, dev[full], k.Default)
+		}
+		if !strings.Contains(string(project), "  "+full+":\n") {
+			t.Errorf("Pulumi.yaml does not declare %s", full)
+		}
+		if !strings.Contains(string(doc), "| `"+k.Name+"` | `"+k.Default+"` |") {
+			t.Errorf("docs/deploy.md has no table row for %s with default %s", k.Name, k.Default)
+		}
+	}
+	if dev["aws:region"] != "us-east-1" {
+		t.Errorf("dev region = %q", dev["aws:region"])
+	}
+}

@@ -1,0 +1,530 @@
+package main
+
+import (
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestWiring checks that every reference between resources points at the
+// right resource: the mocks give each resource distinct ids and ARNs, so a
+// reference to the wrong one fails.
+func TestWiring(t *testing.T) {
+	p := model(t)
+
+	vpc := p.one(t, typVpc, "net")
+	cluster := p.one(t, typCluster, "cluster")
+	httpNS := p.one(t, typHTTPNS, "cluster")
+	disc := p.one(t, typSDService, "api")
+	dnsNS := p.one(t, typDNSNS, "api")
+	link := p.one(t, typVpcLink, "api")
+	api := p.one(t, typAPI, "api")
+	integ := p.one(t, typIntegration, "api")
+	privSubnet := p.one(t, typSubnet, "net-private-0")
+	pubSubnet := p.one(t, typSubnet, "net-public-0")
+	sgLink := p.one(t, typSG, "sg-vpclink")
+	sgUpload := p.one(t, typSG, "sg-upload")
+	sgRekog := p.one(t, typSG, "sg-rekog")
+	id := func(r *planResource) string { return r.Outputs["id"].(string) }
+	arn := func(r *planResource) string { return r.Outputs["arn"].(string) }
+
+	t.Run("network", func(t *testing.T) {
+		for _, s := range p.find(typSubnet) {
+			if s.Inputs["vpcId"] != id(vpc) {
+				t.Errorf("subnet %s vpcId = %v; want %s", s.Name, s.Inputs["vpcId"], id(vpc))
+			}
+		}
+		igw := p.one(t, typIGW, "net")
+		nat := p.one(t, typNAT, "net")
+		eip := p.one(t, typEIP, "net-nat")
+		if nat.Inputs["subnetId"] != id(pubSubnet) || nat.Inputs["allocationId"] != id(eip) {
+			t.Errorf("NAT subnet/allocation = %v/%v; want public subnet %s and EIP %s", nat.Inputs["subnetId"], nat.Inputs["allocationId"], id(pubSubnet), id(eip))
+		}
+		pubRT := p.one(t, typRouteTable, "net-public")
+		if got := get(t, pubRT.Inputs, "routes.0.gatewayId"); got != id(igw) {
+			t.Errorf("public default route via %v; want IGW %s", got, id(igw))
+		}
+		privRT := p.one(t, typRouteTable, "net-private-0")
+		if got := get(t, privRT.Inputs, "routes.0.natGatewayId"); got != id(nat) {
+			t.Errorf("private default route via %v; want NAT %s", got, id(nat))
+		}
+		if has(privRT.Inputs, "routes.0.gatewayId") {
+			t.Errorf("private route table routes to an internet gateway")
+		}
+		assoc := map[string]string{}
+		for _, a := range p.find(typRTAssoc) {
+			assoc[a.Inputs["subnetId"].(string)] = a.Inputs["routeTableId"].(string)
+		}
+		if assoc[id(privSubnet)] != id(privRT) || assoc[id(pubSubnet)] != id(pubRT) {
+			t.Errorf("route table associations = %v; want private->%s public->%s", assoc, id(privRT), id(pubRT))
+		}
+		ep := p.one(t, typEndpoint, "net-s3")
+		if ep.Inputs["serviceName"] != "com.amazonaws.us-east-1.s3" || ep.Inputs["vpcEndpointType"] != "Gateway" {
+			t.Errorf("S3 endpoint = %v %v", ep.Inputs["serviceName"], ep.Inputs["vpcEndpointType"])
+		}
+		if got := strs(t, ep.Inputs["routeTableIds"]); !reflect.DeepEqual(got, []string{id(privRT)}) {
+			t.Errorf("S3 endpoint route tables = %v; want [%s]", got, id(privRT))
+		}
+		if vpc.Inputs["enableDnsSupport"] != true || vpc.Inputs["enableDnsHostnames"] != true {
+			t.Errorf("VPC DNS support/hostnames = %v/%v", vpc.Inputs["enableDnsSupport"], vpc.Inputs["enableDnsHostnames"])
+		}
+	})
+
+	t.Run("cluster and service connect", func(t *testing.T) {
+		if got := get(t, cluster.Inputs, "serviceConnectDefaults.namespace"); got != arn(httpNS) {
+			t.Errorf("cluster serviceConnectDefaults = %v; want %s", got, arn(httpNS))
+		}
+		if httpNS.Inputs["name"] != "imagelabel.internal" {
+			t.Errorf("namespace = %v", httpNS.Inputs["name"])
+		}
+		for _, name := range []string{"upload", "rekog"} {
+			s := p.one(t, typService, name)
+			if s.Inputs["cluster"] != arn(cluster) {
+				t.Errorf("%s cluster = %v; want %s", name, s.Inputs["cluster"], arn(cluster))
+			}
+			if got := get(t, s.Inputs, "serviceConnectConfiguration.namespace"); got != arn(httpNS) {
+				t.Errorf("%s service connect namespace = %v; want %s", name, got, arn(httpNS))
+			}
+			if get(t, s.Inputs, "serviceConnectConfiguration.enabled") != true {
+				t.Errorf("%s service connect not enabled", name)
+			}
+			if got := get(t, s.Inputs, "serviceConnectConfiguration.logConfiguration.options.awslogs-group"); got != p.one(t, typLogGroup, name).Outputs["name"] {
+				t.Errorf("%s proxy logs to %v", name, got)
+			}
+			td := p.one(t, typTaskDef, name)
+			if s.Inputs["taskDefinition"] != arn(td) {
+				t.Errorf("%s taskDefinition = %v; want %s", name, s.Inputs["taskDefinition"], arn(td))
+			}
+		}
+		rekog := p.one(t, typService, "rekog")
+		scs := get(t, rekog.Inputs, "serviceConnectConfiguration.services.0").(map[string]any)
+		c := container(t, p, "rekog")
+		if portName := get(t, c, "portMappings.0.name"); scs["portName"] != portName || portName != "rekog" {
+			t.Errorf("rekog portName = %v; port mapping name %v", scs["portName"], portName)
+		}
+		if scs["discoveryName"] != "rekog" {
+			t.Errorf("rekog discoveryName = %v", scs["discoveryName"])
+		}
+		if got := get(t, scs, "clientAlias.0.dnsName"); got != "rekog.imagelabel.internal" {
+			t.Errorf("rekog alias dnsName = %v", got)
+		}
+		if got := get(t, scs, "clientAlias.0.port"); got != 9090.0 {
+			t.Errorf("rekog alias port = %v", got)
+		}
+		per := get(t, scs, "timeout.perRequestTimeoutSeconds").(float64)
+		idle := get(t, scs, "timeout.idleTimeoutSeconds").(float64)
+		if per <= 0 || per*1000 >= 29000 || idle < per {
+			t.Errorf("rekog timeouts per-request %v idle %v: want 0 < per < integration timeout, idle >= per", per, idle)
+		}
+		upload := p.one(t, typService, "upload")
+		if has(upload.Inputs, "serviceConnectConfiguration.services") {
+			t.Errorf("upload publishes Service Connect services; want client only")
+		}
+		env := envOf(t, container(t, p, "upload"))
+		if env["REKOG_URL"] != "http://rekog.imagelabel.internal:9090" {
+			t.Errorf("REKOG_URL = %q", env["REKOG_URL"])
+		}
+		if !slices.Contains(upload.DependsOn, rekog.URN) {
+			t.Errorf("upload service dependencies %v do not include rekog service %s", upload.DependsOn, rekog.URN)
+		}
+	})
+
+	t.Run("api", func(t *testing.T) {
+		upload := p.one(t, typService, "upload")
+		if got := get(t, upload.Inputs, "serviceRegistries.registryArn"); got != arn(disc) {
+			t.Errorf("upload serviceRegistries = %v; want %s", got, arn(disc))
+		}
+		if get(t, upload.Inputs, "serviceRegistries.containerName") != "upload" || get(t, upload.Inputs, "serviceRegistries.containerPort") != 8080.0 {
+			t.Errorf("upload registry container = %v", upload.Inputs["serviceRegistries"])
+		}
+		if get(t, disc.Inputs, "dnsConfig.namespaceId") != id(dnsNS) || get(t, disc.Inputs, "dnsConfig.dnsRecords.0.type") != "SRV" {
+			t.Errorf("discovery dnsConfig = %v; want SRV in %s", disc.Inputs["dnsConfig"], id(dnsNS))
+		}
+		if disc.Inputs["forceDestroy"] != true {
+			t.Errorf("discovery service forceDestroy = %v", disc.Inputs["forceDestroy"])
+		}
+		if dnsNS.Inputs["vpc"] != id(vpc) {
+			t.Errorf("private DNS namespace vpc = %v", dnsNS.Inputs["vpc"])
+		}
+		if integ.Inputs["integrationUri"] != arn(disc) || integ.Inputs["connectionId"] != id(link) || integ.Inputs["apiId"] != id(api) {
+			t.Errorf("integration uri/connection/api = %v/%v/%v", integ.Inputs["integrationUri"], integ.Inputs["connectionId"], integ.Inputs["apiId"])
+		}
+		if got := strs(t, link.Inputs["subnetIds"]); !reflect.DeepEqual(got, []string{id(privSubnet)}) {
+			t.Errorf("vpc link subnets = %v; want private %s", got, id(privSubnet))
+		}
+		if got := strs(t, link.Inputs["securityGroupIds"]); !reflect.DeepEqual(got, []string{id(sgLink)}) {
+			t.Errorf("vpc link SGs = %v; want %s", got, id(sgLink))
+		}
+		var keys []string
+		for _, r := range p.find(typRoute) {
+			keys = append(keys, r.Inputs["routeKey"].(string))
+			if r.Inputs["target"] != "integrations/"+id(integ) || r.Inputs["apiId"] != id(api) {
+				t.Errorf("route %v target %v api %v", r.Inputs["routeKey"], r.Inputs["target"], r.Inputs["apiId"])
+			}
+		}
+		sort.Strings(keys)
+		want := []string{"GET /", "GET /assets/{proxy+}", "GET /getInfo", "GET /healthz", "GET /labels/{proxy+}", "POST /upload"}
+		if !reflect.DeepEqual(keys, want) {
+			t.Errorf("routes = %v; want %v", keys, want)
+		}
+		stage := p.one(t, typStage, "api")
+		if stage.Inputs["apiId"] != id(api) || stage.Inputs["name"] != "$default" || stage.Inputs["autoDeploy"] != true {
+			t.Errorf("stage = %v", stage.Inputs)
+		}
+		if got := get(t, stage.Inputs, "accessLogSettings.destinationArn"); got != arn(p.one(t, typLogGroup, "api-access")) {
+			t.Errorf("access logs to %v", got)
+		}
+		if p.Outputs["apiUrl"] != stage.Outputs["invokeUrl"] {
+			t.Errorf("apiUrl = %v; want stage invoke URL %v", p.Outputs["apiUrl"], stage.Outputs["invokeUrl"])
+		}
+	})
+
+	t.Run("tasks", func(t *testing.T) {
+		for _, tc := range []struct{ name, sg string }{{"upload", id(sgUpload)}, {"rekog", id(sgRekog)}} {
+			s := p.one(t, typService, tc.name)
+			if got := strs(t, get(t, s.Inputs, "networkConfiguration.subnets")); !reflect.DeepEqual(got, []string{id(privSubnet)}) {
+				t.Errorf("%s subnets = %v; want private only", tc.name, got)
+			}
+			if got := strs(t, get(t, s.Inputs, "networkConfiguration.securityGroups")); !reflect.DeepEqual(got, []string{tc.sg}) {
+				t.Errorf("%s security groups = %v; want [%s]", tc.name, got, tc.sg)
+			}
+			td := p.one(t, typTaskDef, tc.name)
+			if td.Inputs["taskRoleArn"] != arn(p.one(t, typRole, tc.name+"-task")) {
+				t.Errorf("%s task role = %v", tc.name, td.Inputs["taskRoleArn"])
+			}
+			if td.Inputs["executionRoleArn"] != arn(p.one(t, typRole, tc.name+"-exec")) {
+				t.Errorf("%s execution role = %v", tc.name, td.Inputs["executionRoleArn"])
+			}
+			c := container(t, p, tc.name)
+			img := p.one(t, typImage, tc.name)
+			if c["image"] != img.Outputs["repoDigest"] || !strings.Contains(c["image"].(string), "@sha256:") {
+				t.Errorf("%s image = %v; want digest %v", tc.name, c["image"], img.Outputs["repoDigest"])
+			}
+			if want := p.Outputs[tc.name+"Image"]; c["image"] != want {
+				t.Errorf("%sImage output = %v; task runs %v", tc.name, want, c["image"])
+			}
+			lg := p.one(t, typLogGroup, tc.name)
+			if got := get(t, c, "logConfiguration.options.awslogs-group"); got != lg.Outputs["name"] || p.Outputs[tc.name+"LogGroup"] != lg.Outputs["name"] {
+				t.Errorf("%s logs to %v, output %v; want %v", tc.name, got, p.Outputs[tc.name+"LogGroup"], lg.Outputs["name"])
+			}
+			// The execution role may pull only this service's image and write only its logs.
+			pol := jsonField(t, p.one(t, typRolePolicy, tc.name+"-exec"), "policy")
+			repo := p.one(t, typRepo, tc.name)
+			if got := get(t, pol, "Statement.1.Resource"); got != arn(repo) {
+				t.Errorf("%s execution role pulls from %v; want %s", tc.name, got, arn(repo))
+			}
+			if got := get(t, pol, "Statement.2.Resource"); got != arn(lg)+":*" {
+				t.Errorf("%s execution role logs to %v; want %s:*", tc.name, got, arn(lg))
+			}
+			if !strings.HasPrefix(img.Inputs["imageName"].(string), repo.Outputs["repositoryUrl"].(string)+":") {
+				t.Errorf("%s image name %v not in repo %v", tc.name, img.Inputs["imageName"], repo.Outputs["repositoryUrl"])
+			}
+			if get(t, img.Inputs, "registry.server") != repo.Outputs["repositoryUrl"] || get(t, img.Inputs, "registry.password") != "[secret]" {
+				t.Errorf("%s registry = %v", tc.name, img.Inputs["registry"])
+			}
+			env := envOf(t, c)
+			if env["BUCKET"] != p.one(t, typBucket, "images").Outputs["bucket"] || env["AWS_REGION"] != "us-east-1" {
+				t.Errorf("%s env BUCKET/AWS_REGION = %q/%q", tc.name, env["BUCKET"], env["AWS_REGION"])
+			}
+		}
+		if got := envOf(t, container(t, p, "upload"))["PORT"]; got != "8080" {
+			t.Errorf("upload PORT = %q", got)
+		}
+		if got := envOf(t, container(t, p, "rekog"))["PORT"]; got != "9090" {
+			t.Errorf("rekog PORT = %q", got)
+		}
+		if _, ok := envOf(t, container(t, p, "rekog"))["REKOG_URL"]; ok {
+			t.Errorf("rekog has REKOG_URL")
+		}
+	})
+
+	t.Run("outputs", func(t *testing.T) {
+		want := []string{"apiLogGroup", "apiUrl", "bucketName", "clusterName", "region", "rekogImage", "rekogLogGroup", "serviceConnectNamespace", "uploadImage", "uploadLogGroup"}
+		got := keysOf(p.Outputs)
+		sort.Strings(got)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("outputs = %v; want %v", got, want)
+		}
+		checks := map[string]any{
+			"bucketName":              p.one(t, typBucket, "images").Outputs["bucket"],
+			"clusterName":             cluster.Outputs["name"],
+			"region":                  "us-east-1",
+			"serviceConnectNamespace": "imagelabel.internal",
+			"apiLogGroup":             p.one(t, typLogGroup, "api-access").Outputs["name"],
+		}
+		for k, v := range checks {
+			if p.Outputs[k] != v {
+				t.Errorf("output %s = %v; want %v", k, p.Outputs[k], v)
+			}
+		}
+	})
+
+	t.Run("components", func(t *testing.T) {
+		for _, r := range p.Resources {
+			if !r.Custom {
+				if !strings.HasPrefix(r.Type, "imagelabel:") || strings.Count(r.Type, ":") != 2 {
+					t.Errorf("component type %q is not imagelabel:<module>:<Type>", r.Type)
+				}
+				continue
+			}
+			if r.Parent == "" {
+				t.Errorf("%s %s has no parent component", r.Type, r.Name)
+			} else if par := p.byURN(r.Parent); par == nil || par.Custom {
+				t.Errorf("%s %s parent %s is not a component", r.Type, r.Name, r.Parent)
+			} else if !strings.HasPrefix(r.Name, par.Name) {
+				t.Errorf("%s %s: name not derived from parent %s", r.Type, r.Name, par.Name)
+			}
+		}
+	})
+}
+
+// TestSecurity checks the security properties a reviewer would.
+func TestSecurity(t *testing.T) {
+	p := model(t)
+	id := func(r *planResource) string { return r.Outputs["id"].(string) }
+	sgLink := id(p.one(t, typSG, "sg-vpclink"))
+	sgUpload := id(p.one(t, typSG, "sg-upload"))
+	sgRekog := id(p.one(t, typSG, "sg-rekog"))
+
+	t.Run("security groups", func(t *testing.T) {
+		type rule struct {
+			group, peer, cidr string
+			port              float64
+		}
+		// Registration order is concurrent; compare sorted rule sets.
+		sorted := func(rs []rule) []rule {
+			sort.Slice(rs, func(i, j int) bool {
+				a, b := rs[i], rs[j]
+				return a.group+a.peer+a.cidr < b.group+b.peer+b.cidr || (a.group+a.peer+a.cidr == b.group+b.peer+b.cidr && a.port < b.port)
+			})
+			return rs
+		}
+		collect := func(typ string) []rule {
+			var out []rule
+			for _, r := range p.find(typ) {
+				x := rule{group: r.Inputs["securityGroupId"].(string), port: r.Inputs["fromPort"].(float64)}
+				if r.Inputs["toPort"] != r.Inputs["fromPort"] || r.Inputs["ipProtocol"] != "tcp" {
+					t.Errorf("%s %s: want one tcp port, got %v-%v %v", typ, r.Name, r.Inputs["fromPort"], r.Inputs["toPort"], r.Inputs["ipProtocol"])
+				}
+				if v, ok := r.Inputs["referencedSecurityGroupId"].(string); ok {
+					x.peer = v
+				}
+				if v, ok := r.Inputs["cidrIpv4"].(string); ok {
+					x.cidr = v
+				}
+				if v, ok := r.Inputs["cidrIpv6"].(string); ok {
+					x.cidr = v
+				}
+				out = append(out, x)
+			}
+			return sorted(out)
+		}
+		ingress := collect(typIngress)
+		for _, r := range ingress {
+			if r.cidr != "" || r.peer == "" {
+				t.Errorf("ingress to %s from cidr %q: want only security-group sources", r.group, r.cidr)
+			}
+		}
+		wantIn := sorted([]rule{{group: sgUpload, peer: sgLink, port: 8080}, {group: sgRekog, peer: sgUpload, port: 9090}})
+		if !reflect.DeepEqual(ingress, wantIn) {
+			t.Errorf("ingress = %+v; want %+v", ingress, wantIn)
+		}
+		wantOut := sorted([]rule{
+			{group: sgLink, peer: sgUpload, port: 8080},
+			{group: sgUpload, peer: sgRekog, port: 9090},
+			{group: sgUpload, cidr: "0.0.0.0/0", port: 443},
+			{group: sgRekog, cidr: "0.0.0.0/0", port: 443},
+		})
+		if got := collect(typEgress); !reflect.DeepEqual(got, wantOut) {
+			t.Errorf("egress = %+v; want %+v", got, wantOut)
+		}
+		for _, sg := range p.find(typSG) {
+			if has(sg.Inputs, "ingress") || has(sg.Inputs, "egress") {
+				t.Errorf("security group %s has inline rules %v %v", sg.Name, sg.Inputs["ingress"], sg.Inputs["egress"])
+			}
+		}
+	})
+
+	t.Run("no public exposure of tasks", func(t *testing.T) {
+		for _, s := range p.find(typService) {
+			if get(t, s.Inputs, "networkConfiguration.assignPublicIp") != false {
+				t.Errorf("%s assignPublicIp = %v", s.Name, get(t, s.Inputs, "networkConfiguration.assignPublicIp"))
+			}
+		}
+		for _, s := range p.find(typSubnet) {
+			if s.Inputs["mapPublicIpOnLaunch"] != false {
+				t.Errorf("subnet %s maps public IPs", s.Name)
+			}
+		}
+	})
+
+	t.Run("iam", func(t *testing.T) {
+		bucketArn := p.one(t, typBucket, "images").Outputs["arn"].(string)
+		type stmt struct {
+			actions  []string
+			resource string
+		}
+		statements := func(name string) []stmt {
+			pol := jsonField(t, p.one(t, typRolePolicy, name), "policy").(map[string]any)
+			var out []stmt
+			for _, s := range pol["Statement"].([]any) {
+				m := s.(map[string]any)
+				if m["Effect"] != "Allow" {
+					t.Errorf("%s: effect %v", name, m["Effect"])
+				}
+				var acts []string
+				switch a := m["Action"].(type) {
+				case string:
+					acts = []string{a}
+				case []any:
+					acts = strs(t, a)
+				}
+				sort.Strings(acts)
+				out = append(out, stmt{acts, m["Resource"].(string)})
+			}
+			return out
+		}
+		wantUpload := []stmt{
+			{[]string{"s3:GetObject", "s3:PutObject"}, bucketArn + "/uploads/*"},
+			{[]string{"s3:ListBucket"}, bucketArn},
+		}
+		if got := statements("upload-task"); !reflect.DeepEqual(got, wantUpload) {
+			t.Errorf("upload task policy = %+v; want %+v", got, wantUpload)
+		}
+		wantRekog := []stmt{
+			{[]string{"s3:GetObject"}, bucketArn + "/uploads/*"},
+			{[]string{"rekognition:DetectLabels"}, "*"},
+		}
+		if got := statements("rekog-task"); !reflect.DeepEqual(got, wantRekog) {
+			t.Errorf("rekog task policy = %+v; want %+v", got, wantRekog)
+		}
+		for _, r := range p.find(typRole) {
+			trust := jsonField(t, r, "assumeRolePolicy")
+			if got := get(t, trust, "Statement.0.Principal.Service"); got != "ecs-tasks.amazonaws.com" {
+				t.Errorf("role %s trusts %v", r.Name, got)
+			}
+			if got := get(t, trust, "Statement.0.Condition.StringEquals.aws:SourceAccount"); got != mockAccount {
+				t.Errorf("role %s aws:SourceAccount = %v", r.Name, got)
+			}
+			if strings.HasSuffix(r.Name, "-task") {
+				if got := get(t, trust, "Statement.0.Condition.ArnLike.aws:SourceArn"); got != "arn:aws:ecs:us-east-1:"+mockAccount+":*" {
+					t.Errorf("role %s aws:SourceArn = %v", r.Name, got)
+				}
+			}
+			if len(get(t, trust, "Statement").([]any)) != 1 {
+				t.Errorf("role %s: want one trust statement", r.Name)
+			}
+		}
+		if n := len(p.find(typRole)); n != 4 {
+			t.Errorf("%d roles; want 4 (task and execution role per service)", n)
+		}
+		for _, r := range p.find(typRolePolicy) {
+			pol := jsonField(t, r, "policy").(map[string]any)
+			for _, s := range pol["Statement"].([]any) {
+				m := s.(map[string]any)
+				acts := m["Action"]
+				if a, ok := acts.(string); ok {
+					acts = []any{a}
+				}
+				for _, a := range acts.([]any) {
+					if strings.Contains(a.(string), "*") {
+						t.Errorf("%s grants wildcard action %v", r.Name, a)
+					}
+				}
+				if m["Resource"] == "*" && !slices.Contains([]any{"rekognition:DetectLabels", "ecr:GetAuthorizationToken"}, m["Action"]) {
+					t.Errorf("%s grants %v on *", r.Name, m["Action"])
+				}
+			}
+		}
+	})
+
+	t.Run("bucket", func(t *testing.T) {
+		b := p.one(t, typBucket, "images")
+		name := b.Outputs["bucket"]
+		if b.Inputs["forceDestroy"] != true {
+			t.Errorf("bucket forceDestroy = %v", b.Inputs["forceDestroy"])
+		}
+		pab := p.one(t, typPAB, "images")
+		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+			if pab.Inputs[k] != true {
+				t.Errorf("public access block %s = %v", k, pab.Inputs[k])
+			}
+		}
+		for _, typ := range []string{typPAB, typOwnership, typSSE, typLifecycle, typBucketPol} {
+			if r := p.one(t, typ, "images"); r.Inputs["bucket"] != name {
+				t.Errorf("%s bucket = %v; want %v", typ, r.Inputs["bucket"], name)
+			}
+		}
+		if got := get(t, p.one(t, typOwnership, "images").Inputs, "rule.objectOwnership"); got != "BucketOwnerEnforced" {
+			t.Errorf("object ownership = %v", got)
+		}
+		if got := get(t, p.one(t, typSSE, "images").Inputs, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"); got != "AES256" {
+			t.Errorf("SSE = %v", got)
+		}
+		pol := jsonField(t, p.one(t, typBucketPol, "images"), "policy")
+		st := get(t, pol, "Statement.0").(map[string]any)
+		arn := b.Outputs["arn"].(string)
+		if st["Effect"] != "Deny" || st["Principal"] != "*" || st["Action"] != "s3:*" ||
+			get(t, st, "Condition.Bool.aws:SecureTransport") != "false" ||
+			!reflect.DeepEqual(strs(t, st["Resource"]), []string{arn, arn + "/*"}) {
+			t.Errorf("bucket policy statement = %v; want deny s3:* without TLS on bucket and objects", st)
+		}
+		bp := p.one(t, typBucketPol, "images")
+		if !slices.Contains(bp.DependsOn, p.one(t, typPAB, "images").URN) {
+			t.Errorf("bucket policy does not wait for the public access block")
+		}
+	})
+
+	t.Run("containers", func(t *testing.T) {
+		for _, name := range []string{"upload", "rekog"} {
+			c := container(t, p, name)
+			if c["readonlyRootFilesystem"] != true {
+				t.Errorf("%s readonlyRootFilesystem = %v", name, c["readonlyRootFilesystem"])
+			}
+			if got := strs(t, get(t, c, "healthCheck.command")); !reflect.DeepEqual(got, []string{"CMD", "/" + name, "-healthcheck"}) {
+				t.Errorf("%s health check = %v", name, got)
+			}
+			if st := c["stopTimeout"].(float64); st < 20 || st > 120 {
+				t.Errorf("%s stopTimeout = %v; want the services' drain (~20 s) up to Fargate's 120 s", name, st)
+			}
+			s := p.one(t, typService, name)
+			if get(t, s.Inputs, "deploymentCircuitBreaker.enable") != true || get(t, s.Inputs, "deploymentCircuitBreaker.rollback") != true {
+				t.Errorf("%s circuit breaker = %v", name, s.Inputs["deploymentCircuitBreaker"])
+			}
+			if s.Inputs["waitForSteadyState"] != true {
+				t.Errorf("%s waitForSteadyState = %v", name, s.Inputs["waitForSteadyState"])
+			}
+			if get(t, c, "portMappings.0.appProtocol") != "http" {
+				t.Errorf("%s port mapping appProtocol = %v", name, get(t, c, "portMappings.0.appProtocol"))
+			}
+		}
+		integ := p.one(t, typIntegration, "api")
+		if ms := integ.Inputs["timeoutMilliseconds"].(float64); ms < 50 || ms >= 30000 {
+			t.Errorf("integration timeout %v ms; HTTP APIs allow 50..30000", ms)
+		}
+		for k, v := range map[string]any{"integrationType": "HTTP_PROXY", "integrationMethod": "ANY", "connectionType": "VPC_LINK", "payloadFormatVersion": "1.0"} {
+			if integ.Inputs[k] != v {
+				t.Errorf("integration %s = %v; want %v", k, integ.Inputs[k], v)
+			}
+		}
+		if got := get(t, integ.Inputs, "requestParameters").(map[string]any)["overwrite:header.X-Request-Id"]; got != "$context.requestId" {
+			t.Errorf("X-Request-Id mapping = %v", got)
+		}
+		for _, r := range p.find(typRepo) {
+			if get(t, r.Inputs, "imageScanningConfiguration.scanOnPush") != true || r.Inputs["forceDelete"] != true {
+				t.Errorf("repo %s scan/forceDelete = %v/%v", r.Name, r.Inputs["imageScanningConfiguration"], r.Inputs["forceDelete"])
+			}
+		}
+		for _, lp := range p.find(typRepoPolicy) {
+			rule := get(t, jsonField(t, lp, "policy"), "rules.0").(map[string]any)
+			if get(t, rule, "selection.countType") != "imageCountMoreThan" || get(t, rule, "action.type") != "expire" {
+				t.Errorf("lifecycle %s = %v", lp.Name, rule)
+			}
+			if lp.Inputs["repository"] != p.one(t, typRepo, lp.Name).Outputs["name"] {
+				t.Errorf("lifecycle %s on %v", lp.Name, lp.Inputs["repository"])
+			}
+		}
+	})
+}

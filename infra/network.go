@@ -1,0 +1,205 @@
+// Package infra holds the Pulumi component resources of the imagelabel
+// deployment, one file per concern: network, security groups, cluster,
+// images, the reusable Fargate service, the API, storage and IAM.
+//
+// Every component registers itself under a type token
+// imagelabel:<module>:<Type>, parents its children, derives their names from
+// its own name and registers its outputs. Components take typed arguments,
+// never the stack config.
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// NetworkArgs configures a Network.
+type NetworkArgs struct {
+	// AZs are the availability zone names to use, one public and one private
+	// subnet each. At least one.
+	AZs []string
+	// Region names the S3 gateway endpoint service (com.amazonaws.<region>.s3).
+	Region string
+	// NATMode is "gateway": one NAT gateway (with its Elastic IP) in the
+	// first public subnet serving every private subnet. It is the cheap
+	// default; a per-AZ mode would add one NAT per AZ.
+	NATMode string
+}
+
+// Network is a VPC with public subnets (internet gateway), private subnets
+// (NAT egress) and an S3 gateway endpoint on the private route tables.
+type Network struct {
+	pulumi.ResourceState
+
+	VpcID                pulumi.StringOutput      `pulumi:"vpcId"`
+	VpcCidr              pulumi.StringOutput      `pulumi:"vpcCidr"`
+	PublicSubnetIDs      pulumi.StringArrayOutput `pulumi:"publicSubnetIds"`
+	PrivateSubnetIDs     pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
+	PrivateRouteTableIDs pulumi.StringArrayOutput `pulumi:"privateRouteTableIds"`
+	S3EndpointID         pulumi.StringOutput      `pulumi:"s3EndpointId"`
+	NatGatewayID         pulumi.StringOutput      `pulumi:"natGatewayId"`
+}
+
+// vpcCidr is the VPC range; subnets are /24s inside it: public 10.0.<i>.0/24,
+// private 10.0.<128+i>.0/24, so each AZ has 251 usable addresses per subnet
+// (AWS reserves 5 per subnet).
+const vpcCidr = "10.0.0.0/16"
+
+// NewNetwork creates the VPC and everything routing it.
+func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	if len(args.AZs) == 0 {
+		return nil, fmt.Errorf("network %s: no availability zones", name)
+	}
+	if args.NATMode != "gateway" {
+		return nil, fmt.Errorf("network %s: nat mode %q not supported", name, args.NATMode)
+	}
+	n := &Network{}
+	if err := ctx.RegisterComponentResource("imagelabel:network:Network", name, n, opts...); err != nil {
+		return nil, fmt.Errorf("register network %s: %w", name, err)
+	}
+	parent := pulumi.Parent(n)
+
+	// DNS support and hostnames are required for the Cloud Map private DNS
+	// namespace and for resolving AWS endpoints from the tasks:
+	// https://docs.aws.amazon.com/vpc/latest/userguide/AmazonDNS-concepts.html
+	vpc, err := ec2.NewVpc(ctx, name, &ec2.VpcArgs{
+		CidrBlock:          pulumi.String(vpcCidr),
+		EnableDnsSupport:   pulumi.Bool(true),
+		EnableDnsHostnames: pulumi.Bool(true),
+		Tags:               pulumi.StringMap{"Name": pulumi.String(name)},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("vpc %s: %w", name, err)
+	}
+	igw, err := ec2.NewInternetGateway(ctx, name, &ec2.InternetGatewayArgs{
+		VpcId: vpc.ID(),
+		Tags:  pulumi.StringMap{"Name": pulumi.String(name)},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("internet gateway %s: %w", name, err)
+	}
+	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
+		VpcId: vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{
+			CidrBlock: pulumi.String("0.0.0.0/0"),
+			GatewayId: igw.ID(),
+		}},
+		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-public")},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("public route table %s: %w", name, err)
+	}
+
+	var publicIDs, privateIDs, privateRTs pulumi.StringArray
+	var nat *ec2.NatGateway
+	for i, az := range args.AZs {
+		pub, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			AvailabilityZone: pulumi.String(az),
+			CidrBlock:        pulumi.Sprintf("10.0.%d.0/24", i),
+			// Nothing in this design runs in the public subnets except the
+			// NAT gateway, which has its own Elastic IP: no auto public IPs.
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-public-%s", name, az)},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("public subnet %s in %s: %w", name, az, err)
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.RouteTableAssociationArgs{
+			SubnetId:     pub.ID(),
+			RouteTableId: publicRT.ID(),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("public route association %s in %s: %w", name, az, err)
+		}
+		publicIDs = append(publicIDs, pub.ID())
+
+		if nat == nil {
+			eip, err := ec2.NewEip(ctx, name+"-nat", &ec2.EipArgs{
+				Domain: pulumi.String("vpc"),
+				Tags:   pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
+			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
+			if err != nil {
+				return nil, fmt.Errorf("nat eip %s: %w", name, err)
+			}
+			// A NAT gateway needs the internet gateway attached first:
+			// https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html
+			nat, err = ec2.NewNatGateway(ctx, name, &ec2.NatGatewayArgs{
+				AllocationId: eip.ID(),
+				SubnetId:     pub.ID(),
+				Tags:         pulumi.StringMap{"Name": pulumi.String(name)},
+			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
+			if err != nil {
+				return nil, fmt.Errorf("nat gateway %s: %w", name, err)
+			}
+		}
+
+		priv, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.SubnetArgs{
+			VpcId:               vpc.ID(),
+			AvailabilityZone:    pulumi.String(az),
+			CidrBlock:           pulumi.Sprintf("10.0.%d.0/24", 128+i),
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-private-%s", name, az)},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("private subnet %s in %s: %w", name, az, err)
+		}
+		// One private route table per AZ, so a per-AZ NAT mode only changes
+		// the route target.
+		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableArgs{
+			VpcId: vpc.ID(),
+			Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{
+				CidrBlock:    pulumi.String("0.0.0.0/0"),
+				NatGatewayId: nat.ID(),
+			}},
+			Tags: pulumi.StringMap{"Name": pulumi.Sprintf("%s-private-%s", name, az)},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("private route table %s in %s: %w", name, az, err)
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableAssociationArgs{
+			SubnetId:     priv.ID(),
+			RouteTableId: rt.ID(),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("private route association %s in %s: %w", name, az, err)
+		}
+		privateIDs = append(privateIDs, priv.ID())
+		privateRTs = append(privateRTs, rt.ID())
+	}
+
+	// S3 traffic from the tasks (upload's PutObject/HeadObject, and the ECR
+	// image layers, which ECR serves from S3) stays off the NAT gateway: a
+	// gateway endpoint is free, NAT data processing is not:
+	// https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html
+	s3ep, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+		VpcId:           vpc.ID(),
+		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", args.Region),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   privateRTs,
+		Tags:            pulumi.StringMap{"Name": pulumi.String(name + "-s3")},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("s3 endpoint %s: %w", name, err)
+	}
+
+	n.VpcID = vpc.ID().ToStringOutput()
+	n.VpcCidr = vpc.CidrBlock
+	n.PublicSubnetIDs = publicIDs.ToStringArrayOutput()
+	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
+	n.PrivateRouteTableIDs = privateRTs.ToStringArrayOutput()
+	n.S3EndpointID = s3ep.ID().ToStringOutput()
+	n.NatGatewayID = nat.ID().ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":                n.VpcID,
+		"vpcCidr":              n.VpcCidr,
+		"publicSubnetIds":      n.PublicSubnetIDs,
+		"privateSubnetIds":     n.PrivateSubnetIDs,
+		"privateRouteTableIds": n.PrivateRouteTableIDs,
+		"s3EndpointId":         n.S3EndpointID,
+		"natGatewayId":         n.NatGatewayID,
+	}); err != nil {
+		return nil, fmt.Errorf("outputs of network %s: %w", name, err)
+	}
+	return n, nil
+}

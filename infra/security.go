@@ -1,0 +1,132 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// SecurityGroupsArgs configures SecurityGroups.
+type SecurityGroupsArgs struct {
+	VpcID      pulumi.StringInput
+	UploadPort int // upload's container port (8080)
+	RekogPort  int // rekog's container port (9090)
+}
+
+// SecurityGroups is the chain VPC link -> upload -> rekog, each hop open
+// only on the next service's port and only from the previous group.
+//
+// Ingress: upload accepts its port only from the VPC link group; rekog
+// accepts its port only from the upload group (the Service Connect proxy of
+// an upload task connects straight to the rekog task's proxy, which listens
+// on rekog's container port). Nothing accepts traffic from an address range.
+//
+// Egress: the VPC link may only reach upload's port. The tasks need TCP 443
+// to AWS public endpoints (ECR and CloudWatch Logs for the agent, S3 and
+// Rekognition for the code, ECS for the Service Connect agent), reached
+// through the NAT gateway or the S3 gateway endpoint; those endpoints have
+// no fixed addresses, so 443 is open to 0.0.0.0/0 and nothing else is.
+// upload may also reach rekog's port in the rekog group. DNS to the VPC
+// resolver needs no rule: security groups do not filter traffic to the
+// Amazon DNS server (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html).
+type SecurityGroups struct {
+	pulumi.ResourceState
+
+	VpcLinkID pulumi.StringOutput `pulumi:"vpcLinkId"`
+	UploadID  pulumi.StringOutput `pulumi:"uploadId"`
+	RekogID   pulumi.StringOutput `pulumi:"rekogId"`
+}
+
+// NewSecurityGroups creates the three groups and their rules. Rules are
+// separate resources (not inline) because the groups reference each other.
+// A group created without inline egress has AWS's default allow-all egress
+// rule removed by the provider, so only the rules below exist:
+// https://www.pulumi.com/registry/packages/aws/api-docs/ec2/securitygroup/
+func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArgs, opts ...pulumi.ResourceOption) (*SecurityGroups, error) {
+	g := &SecurityGroups{}
+	if err := ctx.RegisterComponentResource("imagelabel:security:SecurityGroups", name, g, opts...); err != nil {
+		return nil, fmt.Errorf("register security groups %s: %w", name, err)
+	}
+	parent := pulumi.Parent(g)
+	newGroup := func(suffix, desc string) (*ec2.SecurityGroup, error) {
+		sg, err := ec2.NewSecurityGroup(ctx, name+"-"+suffix, &ec2.SecurityGroupArgs{
+			VpcId:       args.VpcID,
+			Description: pulumi.String(desc),
+			Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-" + suffix)},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("security group %s-%s: %w", name, suffix, err)
+		}
+		return sg, nil
+	}
+	link, err := newGroup("vpclink", "API Gateway VPC link: egress only to upload")
+	if err != nil {
+		return nil, err
+	}
+	upload, err := newGroup("upload", "upload tasks: ingress from the VPC link only")
+	if err != nil {
+		return nil, err
+	}
+	rekog, err := newGroup("rekog", "rekog tasks: ingress from upload only")
+	if err != nil {
+		return nil, err
+	}
+
+	type rule struct {
+		suffix, desc string
+		group        *ec2.SecurityGroup
+		port         int
+		peer         *ec2.SecurityGroup // nil: cidr 0.0.0.0/0
+	}
+	ingress := []rule{
+		{"upload-from-vpclink", "upload port from the VPC link", upload, args.UploadPort, link},
+		{"rekog-from-upload", "rekog port from upload", rekog, args.RekogPort, upload},
+	}
+	egress := []rule{
+		{"vpclink-to-upload", "VPC link to upload's port", link, args.UploadPort, upload},
+		{"upload-to-rekog", "upload to rekog's port (Service Connect)", upload, args.RekogPort, rekog},
+		{"upload-https", "upload to AWS endpoints over HTTPS (S3, ECR, Logs, ECS)", upload, 443, nil},
+		{"rekog-https", "rekog to AWS endpoints over HTTPS (Rekognition, ECR, Logs, ECS)", rekog, 443, nil},
+	}
+	for _, r := range ingress {
+		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-"+r.suffix, &vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId:           r.group.ID(),
+			Description:               pulumi.String(r.desc),
+			IpProtocol:                pulumi.String("tcp"),
+			FromPort:                  pulumi.Int(r.port),
+			ToPort:                    pulumi.Int(r.port),
+			ReferencedSecurityGroupId: r.peer.ID(),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("ingress rule %s-%s: %w", name, r.suffix, err)
+		}
+	}
+	for _, r := range egress {
+		a := &vpc.SecurityGroupEgressRuleArgs{
+			SecurityGroupId: r.group.ID(),
+			Description:     pulumi.String(r.desc),
+			IpProtocol:      pulumi.String("tcp"),
+			FromPort:        pulumi.Int(r.port),
+			ToPort:          pulumi.Int(r.port),
+		}
+		if r.peer != nil {
+			a.ReferencedSecurityGroupId = r.peer.ID()
+		} else {
+			a.CidrIpv4 = pulumi.String("0.0.0.0/0")
+		}
+		if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-"+r.suffix, a, parent); err != nil {
+			return nil, fmt.Errorf("egress rule %s-%s: %w", name, r.suffix, err)
+		}
+	}
+
+	g.VpcLinkID = link.ID().ToStringOutput()
+	g.UploadID = upload.ID().ToStringOutput()
+	g.RekogID = rekog.ID().ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{
+		"vpcLinkId": g.VpcLinkID, "uploadId": g.UploadID, "rekogId": g.RekogID,
+	}); err != nil {
+		return nil, fmt.Errorf("outputs of security groups %s: %w", name, err)
+	}
+	return g, nil
+}

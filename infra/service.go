@@ -1,0 +1,351 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// StopTimeoutSeconds is the container stopTimeout: the time between SIGTERM
+// and SIGKILL. The services finish in-flight requests within about 20 s
+// after SIGTERM; 30 s leaves them margin. Fargate allows at most 120 s:
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_timeout
+const StopTimeoutSeconds = 30
+
+// ServiceConnectServer makes a service reachable through Service Connect
+// as <DNSName>:<Port>.
+type ServiceConnectServer struct {
+	DiscoveryName string // Cloud Map service name in the HTTP namespace
+	DNSName       string // client alias DNS name, e.g. rekog.imagelabel.internal
+	Port          int    // client alias port
+	// PerRequestTimeoutSeconds bounds one request through the proxy
+	// (default 15 s); IdleTimeoutSeconds closes idle connections (default
+	// 300 s): https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html
+	PerRequestTimeoutSeconds int
+	IdleTimeoutSeconds       int
+}
+
+// ServiceRegistry registers the tasks in a Cloud Map service with SRV
+// records (the API's VPC link integration discovers them there).
+type ServiceRegistry struct {
+	RegistryArn pulumi.StringInput
+}
+
+// FargateServiceArgs configures a FargateService.
+type FargateServiceArgs struct {
+	// Container is the container, port mapping and binary name: the image
+	// runs /<Container>, and the health check runs /<Container> -healthcheck.
+	Container string
+	Image     pulumi.StringInput // image reference, pinned by digest
+	Port      int
+	CPU       int    // task CPU units (a Fargate size)
+	Memory    int    // task memory MiB (valid for CPU)
+	CPUArch   string // runtimePlatform cpuArchitecture: ARM64 or X86_64
+	// Env is the container environment (sorted by name in the definition).
+	Env map[string]pulumi.StringInput
+
+	ClusterArn       pulumi.StringInput
+	ClusterName      pulumi.StringInput
+	SubnetIDs        pulumi.StringArrayInput // private subnets
+	SecurityGroupIDs pulumi.StringArrayInput
+	TaskRoleArn      pulumi.StringInput
+	RepositoryArn    pulumi.StringInput // the execution role may pull only from it
+
+	AccountID        string
+	Region           string
+	LogRetentionDays int
+
+	DesiredCount int
+	// MaxCount above DesiredCount adds target-tracking autoscaling on
+	// average CPU between DesiredCount and MaxCount.
+	MaxCount int
+
+	// NamespaceArn is the Service Connect namespace. Every service is at
+	// least a Service Connect client of it.
+	NamespaceArn pulumi.StringInput
+	// Server, when set, also publishes this service through Service Connect.
+	Server *ServiceConnectServer
+	// Registry, when set, registers the tasks in a Cloud Map SRV service.
+	Registry *ServiceRegistry
+	// DependsOn orders the ECS service after these resources (a component
+	// stands for all its children). Children do not inherit the component's
+	// own dependencies, so ordering between services must be passed here.
+	DependsOn []pulumi.Resource
+}
+
+// FargateService is one ECS service on Fargate with its task definition,
+// execution role, log group and optional autoscaling.
+type FargateService struct {
+	pulumi.ResourceState
+
+	ServiceName       pulumi.StringOutput `pulumi:"serviceName"`
+	ServiceArn        pulumi.StringOutput `pulumi:"serviceArn"`
+	TaskDefinitionArn pulumi.StringOutput `pulumi:"taskDefinitionArn"`
+	LogGroupName      pulumi.StringOutput `pulumi:"logGroupName"`
+	ExecutionRoleArn  pulumi.StringOutput `pulumi:"executionRoleArn"`
+}
+
+// Container health check: the scratch image has no shell, so CMD (not
+// CMD-SHELL) runs the binary's own probe. Limits: interval 5-300 s, timeout
+// 2-120 s, retries 1-10, startPeriod 0-300 s:
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+const (
+	healthInterval    = 15
+	healthTimeout     = 5
+	healthRetries     = 3
+	healthStartPeriod = 10
+)
+
+// containerDefinitions renders the single-container definition list.
+func containerDefinitions(a *FargateServiceArgs, image, logGroup string, env map[string]string) (string, error) {
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	envList := make([]map[string]string, 0, len(names))
+	for _, k := range names {
+		envList = append(envList, map[string]string{"name": k, "value": env[k]})
+	}
+	def := []map[string]any{{
+		"name":      a.Container,
+		"image":     image,
+		"essential": true,
+		// The services write nothing to disk (logs go to stdout).
+		"readonlyRootFilesystem": true,
+		// The port mapping's name is what Service Connect's portName refers
+		// to; appProtocol http lets the proxy apply HTTP timeouts and metrics:
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts-deploy.html
+		"portMappings": []map[string]any{{
+			"name":          a.Container,
+			"containerPort": a.Port,
+			"hostPort":      a.Port, // awsvpc: must equal containerPort
+			"protocol":      "tcp",
+			"appProtocol":   "http",
+		}},
+		"environment": envList,
+		"logConfiguration": map[string]any{
+			"logDriver": "awslogs",
+			"options": map[string]string{
+				"awslogs-group":         logGroup,
+				"awslogs-region":        a.Region,
+				"awslogs-stream-prefix": a.Container,
+			},
+		},
+		"healthCheck": map[string]any{
+			"command":     []string{"CMD", "/" + a.Container, "-healthcheck"},
+			"interval":    healthInterval,
+			"timeout":     healthTimeout,
+			"retries":     healthRetries,
+			"startPeriod": healthStartPeriod,
+		},
+		"stopTimeout": StopTimeoutSeconds,
+	}}
+	b, err := json.Marshal(def)
+	if err != nil {
+		return "", fmt.Errorf("marshal container definitions of %s: %w", a.Container, err)
+	}
+	return string(b), nil
+}
+
+// NewFargateService creates the service and everything it owns.
+func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArgs, opts ...pulumi.ResourceOption) (*FargateService, error) {
+	if args.MaxCount < args.DesiredCount {
+		return nil, fmt.Errorf("service %s: max count %d < desired count %d", name, args.MaxCount, args.DesiredCount)
+	}
+	if args.CPUArch != "ARM64" && args.CPUArch != "X86_64" {
+		return nil, fmt.Errorf("service %s: cpu architecture %q", name, args.CPUArch)
+	}
+	s := &FargateService{}
+	if err := ctx.RegisterComponentResource("imagelabel:service:FargateService", name, s, opts...); err != nil {
+		return nil, fmt.Errorf("register service %s: %w", name, err)
+	}
+	parent := pulumi.Parent(s)
+
+	logs, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
+		Name:            pulumi.Sprintf("/imagelabel/%s/%s", ctx.Stack(), name),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("log group %s: %w", name, err)
+	}
+
+	trust, err := ecsTasksTrust(args.AccountID, args.Region, false)
+	if err != nil {
+		return nil, err
+	}
+	execRole, err := iam.NewRole(ctx, name+"-exec", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(trust),
+		Description:      pulumi.String("ECS execution role of " + name + ": pull its image, write its logs"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("execution role %s: %w", name, err)
+	}
+	execPolicy, err := iam.NewRolePolicy(ctx, name+"-exec", &iam.RolePolicyArgs{
+		Role:   execRole.Name,
+		Policy: executionPolicy(args.RepositoryArn, logs.Arn),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("execution role policy %s: %w", name, err)
+	}
+
+	envKeys := make([]string, 0, len(args.Env))
+	envInputs := make([]any, 0, len(args.Env)+2)
+	envInputs = append(envInputs, args.Image, logs.Name)
+	for k := range args.Env {
+		envKeys = append(envKeys, k)
+	}
+	sort.Strings(envKeys)
+	for _, k := range envKeys {
+		envInputs = append(envInputs, args.Env[k])
+	}
+	defs := pulumi.All(envInputs...).ApplyT(func(v []any) (string, error) {
+		env := map[string]string{}
+		for i, k := range envKeys {
+			env[k] = v[2+i].(string)
+		}
+		return containerDefinitions(args, v[0].(string), v[1].(string), env)
+	}).(pulumi.StringOutput)
+
+	td, err := ecs.NewTaskDefinition(ctx, name, &ecs.TaskDefinitionArgs{
+		Family:                  pulumi.Sprintf("imagelabel-%s-%s", ctx.Stack(), name),
+		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
+		NetworkMode:             pulumi.String("awsvpc"),
+		Cpu:                     pulumi.String(strconv.Itoa(args.CPU)),
+		Memory:                  pulumi.String(strconv.Itoa(args.Memory)),
+		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
+			OperatingSystemFamily: pulumi.String("LINUX"),
+			CpuArchitecture:       pulumi.String(args.CPUArch),
+		},
+		ExecutionRoleArn:     execRole.Arn,
+		TaskRoleArn:          args.TaskRoleArn,
+		ContainerDefinitions: defs,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{execPolicy}))
+	if err != nil {
+		return nil, fmt.Errorf("task definition %s: %w", name, err)
+	}
+
+	// Service Connect proxy logs go to the service's log group under their
+	// own stream prefix.
+	sc := &ecs.ServiceServiceConnectConfigurationArgs{
+		Enabled:   pulumi.Bool(true),
+		Namespace: args.NamespaceArn,
+		LogConfiguration: &ecs.ServiceServiceConnectConfigurationLogConfigurationArgs{
+			LogDriver: pulumi.String("awslogs"),
+			Options: pulumi.StringMap{
+				"awslogs-group":         logs.Name,
+				"awslogs-region":        pulumi.String(args.Region),
+				"awslogs-stream-prefix": pulumi.String(name + "-proxy"),
+			},
+		},
+	}
+	if srv := args.Server; srv != nil {
+		sc.Services = ecs.ServiceServiceConnectConfigurationServiceArray{ecs.ServiceServiceConnectConfigurationServiceArgs{
+			PortName:      pulumi.String(args.Container),
+			DiscoveryName: pulumi.String(srv.DiscoveryName),
+			ClientAlias: ecs.ServiceServiceConnectConfigurationServiceClientAliasArray{ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs{
+				DnsName: pulumi.String(srv.DNSName),
+				Port:    pulumi.Int(srv.Port),
+			}},
+			Timeout: &ecs.ServiceServiceConnectConfigurationServiceTimeoutArgs{
+				PerRequestTimeoutSeconds: pulumi.Int(srv.PerRequestTimeoutSeconds),
+				IdleTimeoutSeconds:       pulumi.Int(srv.IdleTimeoutSeconds),
+			},
+		}}
+	}
+	svcArgs := &ecs.ServiceArgs{
+		Cluster:        args.ClusterArn,
+		TaskDefinition: td.Arn,
+		LaunchType:     pulumi.String("FARGATE"),
+		DesiredCount:   pulumi.Int(args.DesiredCount),
+		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
+			Subnets:        args.SubnetIDs,
+			SecurityGroups: args.SecurityGroupIDs,
+			AssignPublicIp: pulumi.Bool(false),
+		},
+		// Keep full capacity during a deployment and roll back a deployment
+		// whose tasks never become healthy:
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+		DeploymentMinimumHealthyPercent: pulumi.Int(100),
+		DeploymentMaximumPercent:        pulumi.Int(200),
+		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreakerArgs{
+			Enable:   pulumi.Bool(true),
+			Rollback: pulumi.Bool(true),
+		},
+		WaitForSteadyState:          pulumi.Bool(true),
+		ServiceConnectConfiguration: sc,
+		EnableEcsManagedTags:        pulumi.Bool(true),
+		PropagateTags:               pulumi.String("SERVICE"),
+	}
+	if r := args.Registry; r != nil {
+		// awsvpc + SRV records: ECS needs containerName+containerPort or
+		// port (not both); naming the container ties the record to its port
+		// mapping: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceRegistry.html
+		svcArgs.ServiceRegistries = &ecs.ServiceServiceRegistriesArgs{
+			RegistryArn:   r.RegistryArn,
+			ContainerName: pulumi.String(args.Container),
+			ContainerPort: pulumi.Int(args.Port),
+		}
+	}
+	svcOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(args.DependsOn)}
+	autoscale := args.MaxCount > args.DesiredCount
+	if autoscale {
+		// Application Auto Scaling owns the task count once it is enabled.
+		svcOpts = append(svcOpts, pulumi.IgnoreChanges([]string{"desiredCount"}))
+	}
+	svc, err := ecs.NewService(ctx, name, svcArgs, svcOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("ecs service %s: %w", name, err)
+	}
+
+	if autoscale {
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html
+		target, err := appautoscaling.NewTarget(ctx, name, &appautoscaling.TargetArgs{
+			ServiceNamespace:  pulumi.String("ecs"),
+			ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
+			ResourceId:        pulumi.Sprintf("service/%s/%s", args.ClusterName, svc.Name),
+			MinCapacity:       pulumi.Int(args.DesiredCount),
+			MaxCapacity:       pulumi.Int(args.MaxCount),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("scaling target %s: %w", name, err)
+		}
+		if _, err := appautoscaling.NewPolicy(ctx, name+"-cpu", &appautoscaling.PolicyArgs{
+			PolicyType:        pulumi.String("TargetTrackingScaling"),
+			ServiceNamespace:  target.ServiceNamespace,
+			ScalableDimension: target.ScalableDimension,
+			ResourceId:        target.ResourceId,
+			TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
+				PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+					PredefinedMetricType: pulumi.String("ECSServiceAverageCPUUtilization"),
+				},
+				TargetValue:      pulumi.Float64(60),
+				ScaleOutCooldown: pulumi.Int(60),
+				ScaleInCooldown:  pulumi.Int(300),
+			},
+		}, parent); err != nil {
+			return nil, fmt.Errorf("scaling policy %s: %w", name, err)
+		}
+	}
+
+	s.ServiceName = svc.Name
+	s.ServiceArn = svc.ID().ToStringOutput()
+	s.TaskDefinitionArn = td.Arn
+	s.LogGroupName = logs.Name
+	s.ExecutionRoleArn = execRole.Arn
+	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{
+		"serviceName": s.ServiceName, "serviceArn": s.ServiceArn,
+		"taskDefinitionArn": s.TaskDefinitionArn, "logGroupName": s.LogGroupName,
+		"executionRoleArn": s.ExecutionRoleArn,
+	}); err != nil {
+		return nil, fmt.Errorf("outputs of service %s: %w", name, err)
+	}
+	return s, nil
+}
