@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// cmdInfo prints GET /getInfo: the API's JSON with --json, else one field a line.
+func cmdInfo(ctx context.Context, cl *apiClient, c config, stdout io.Writer) error {
+	body, err := cl.get(ctx, nil, "getInfo")
+	if err != nil {
+		return fmt.Errorf("info from %s: %w", cl.base.Redacted(), err)
+	}
+	if c.json {
+		return writeJSONLine(stdout, body)
+	}
+	var info map[string]any
+	if err := json.Unmarshal(body, &info); err != nil {
+		return fmt.Errorf("info from %s: the answer is not a JSON object: %w", cl.base.Redacted(), err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "url\t%s\n", cl.base.Redacted())
+	keys := make([]string, 0, len(info))
+	for k := range info {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%v\n", k, info[k])
+	}
+	return tw.Flush()
+}
+
+// cmdLabels prints GET /labels/{key}.
+func cmdLabels(ctx context.Context, cl *apiClient, c config, key string, stdout io.Writer) error {
+	body, err := cl.labels(ctx, key, labelQuery(c))
+	if err != nil {
+		return fmt.Errorf("labels %s: %w", key, err)
+	}
+	if c.json {
+		return writeJSONLine(stdout, body)
+	}
+	var r labelsResult
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("labels %s: the answer is not the API's JSON: %w", key, err)
+	}
+	if r.Key == "" {
+		r.Key = key
+	}
+	fmt.Fprintln(stdout, r.Key)
+	return writeTable(stdout, r.Labels)
+}
+
+// uploadResult is what one file's upload produced.
+type uploadResult struct {
+	body []byte // the API's answer (success or error JSON); nil when none came
+	res  labelsResult
+	err  error
+}
+
+// cmdUpload uploads files with at most c.concurrency in flight, reports
+// progress on stderr, prints the results on stdout in argument order and a
+// summary on stderr. It fails when any file failed.
+func cmdUpload(ctx context.Context, cl *apiClient, c config, files []string, stdout, stderr io.Writer) error {
+	began := time.Now()
+	q := labelQuery(c)
+	p := newProgress(stderr, isTerminal(stderr), files)
+	results := make([]uploadResult, len(files))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(c.concurrency, len(files)) {
+		wg.Go(func() {
+			for i := range jobs {
+				results[i] = uploadOne(ctx, cl, q, files[i], i, p)
+				p.finish(i, resultLines(c, files[i], results[i])...)
+			}
+		})
+	}
+	for i := range files {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+
+	failed := 0
+	for i, r := range results {
+		if r.err != nil {
+			failed++
+		}
+		if c.json {
+			if err := writeJSONLine(stdout, jsonFor(r)); err != nil {
+				return err
+			}
+			continue
+		}
+		if r.err != nil {
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "%s  %s  %s  %s\n", files[i], r.res.Key, r.res.ContentType, formatBytes(r.res.Size))
+		if err := writeTable(stdout, r.res.Labels); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "%d uploaded, %d failed (%d files in %s)\n", len(files)-failed, failed, len(files),
+		time.Since(began).Round(time.Millisecond))
+	if failed > 0 {
+		return fmt.Errorf("%d of %d uploads failed", failed, len(files))
+	}
+	return nil
+}
+
+func uploadOne(ctx context.Context, cl *apiClient, q map[string][]string, path string, i int, p *progress) uploadResult {
+	started := false
+	body, err := cl.upload(ctx, path, q, func(sent, total int64) {
+		if !started {
+			started = true
+			p.start(i, total)
+			return
+		}
+		p.update(i, sent, total)
+	})
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is already in the line
+		}
+		return uploadResult{body: body, err: err}
+	}
+	var r labelsResult
+	if err := json.Unmarshal(body, &r); err != nil {
+		return uploadResult{err: fmt.Errorf("the answer is not the API's JSON: %w", err)}
+	}
+	return uploadResult{body: body, res: r}
+}
+
+// resultLines are the permanent progress lines for a finished file: a
+// success line, or the error in words, and for an image stored but not
+// labeled, the command that retries labeling.
+func resultLines(c config, name string, r uploadResult) []string {
+	if r.err == nil {
+		n := len(r.res.Labels)
+		return []string{fmt.Sprintf("%s: ok, %d label%s, %s", name, n, plural(n), r.res.Key)}
+	}
+	lines := []string{fmt.Sprintf("%s: %v", name, r.err)}
+	var ae *apiError
+	if errors.As(r.err, &ae) && ae.Key != "" {
+		cmd := "go run ./app/client"
+		if c.url != "" {
+			cmd += " --url " + quoteArg(c.url)
+		}
+		lines = append(lines, fmt.Sprintf("  stored as %s; retry labeling with: %s labels %s", ae.Key, cmd, quoteArg(ae.Key)))
+	}
+	return lines
+}
+
+// jsonFor is a file's line under --json: the API's own JSON, or an error in
+// the API's shape when no usable JSON came back, so every FILE gets a line.
+func jsonFor(r uploadResult) []byte {
+	if len(r.body) > 0 && json.Valid(r.body) {
+		return r.body
+	}
+	code, msg := "client_error", ""
+	if r.err != nil {
+		msg = r.err.Error()
+	}
+	var ae *apiError
+	if errors.As(r.err, &ae) {
+		code, msg = fmt.Sprintf("http_%d", ae.Status), ae.Message
+	}
+	b, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	return b
+}
+
+// writeJSONLine writes body compacted onto one line.
+func writeJSONLine(w io.Writer, body []byte) error {
+	var b bytes.Buffer
+	if err := json.Compact(&b, body); err != nil {
+		return fmt.Errorf("the answer is not JSON: %w", err)
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// writeTable prints labels as LABEL, CONFIDENCE (a bar and the percentage)
+// and PARENTS columns.
+func writeTable(w io.Writer, labels []label) error {
+	if len(labels) == 0 {
+		_, err := fmt.Fprintln(w, "  (no labels above the confidence threshold)")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  LABEL\tCONFIDENCE\tPARENTS")
+	for _, l := range labels {
+		parents := strings.Join(l.Parents, ", ")
+		if parents == "" {
+			parents = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s %5.1f%%\t%s\n", l.Name, bar(l.Confidence, 20), l.Confidence, parents)
+	}
+	return tw.Flush()
+}
+
+// bar draws pct (0..100) as width cells of █ (filled) and ░ (empty).
+func bar(pct float64, width int) string {
+	if math.IsNaN(pct) {
+		pct = 0
+	}
+	n := int(math.Round(math.Max(0, math.Min(100, pct)) / 100 * float64(width)))
+	return strings.Repeat("█", n) + strings.Repeat("░", width-n)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// isTerminal reports whether w is a terminal (live progress lines make sense).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
