@@ -3,20 +3,25 @@ package localaws
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
+	"image/color"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/rekognition"
+	rektypes "github.com/aws/aws-sdk-go-v2/service/rekognition/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -194,6 +199,28 @@ func TestS3RoundTripWithSDK(t *testing.T) {
 			var apiErr smithy.APIError
 			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NoSuchBucket" {
 				t.Errorf("PutObject(no-such-bucket) err = %v; want NoSuchBucket", err)
+			}
+
+			// Listing and deleting, as a user of the local store would.
+			e.put(t, "uploads/second.jpg", []byte("jpeg"), "image/jpeg")
+			e.put(t, "other/third.txt", []byte("txt"), "text/plain")
+			lo, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), Prefix: aws.String("uploads/")})
+			if err != nil {
+				t.Fatalf("ListObjectsV2: %v", err)
+			}
+			var listed []string
+			for _, o := range lo.Contents {
+				listed = append(listed, aws.ToString(o.Key))
+			}
+			if want := []string{key, "uploads/second.jpg"}; strings.Join(listed, ",") != strings.Join(want, ",") {
+				t.Errorf("ListObjectsV2(uploads/) = %v; want %v", listed, want)
+			}
+			if _, err := e.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(testBucket), Key: aws.String("other/third.txt")}); err != nil {
+				t.Fatalf("DeleteObject: %v", err)
+			}
+			_, err = e.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("other/third.txt")})
+			if !errors.As(err, new(*s3types.NotFound)) {
+				t.Errorf("HeadObject after DeleteObject err = %v; want NotFound", err)
 			}
 
 			if opts.Dir != "" {
@@ -415,5 +442,77 @@ func TestNewBuckets(t *testing.T) {
 	}
 	if _, err := New(Options{Buckets: []string{"Bad_Bucket"}}); err == nil {
 		t.Errorf("New(Buckets: Bad_Bucket) = nil error; want invalid bucket name")
+	}
+}
+
+func TestS3CopyMultipartAndHandPlacedFiles(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnvTLS(t, Options{Dir: dir}, true)
+	ctx := context.Background()
+	e.put(t, "src.txt", []byte("copy me"), "text/plain")
+	if _, err := e.s3.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket: aws.String(testBucket), Key: aws.String("dst.txt"), CopySource: aws.String(testBucket + "/src.txt"),
+	}); err != nil {
+		t.Fatalf("CopyObject: %v", err)
+	}
+	if got, out := e.get(t, "dst.txt"); string(got) != "copy me" || aws.ToString(out.ContentType) != "text/plain" {
+		t.Errorf("copied object = %q %q; want %q text/plain", got, aws.ToString(out.ContentType), "copy me")
+	}
+
+	// Multipart: parts of 5 MiB (S3's minimum but for the last) streamed
+	// aws-chunked over TLS with CRC32 trailers.
+	key := "multi.bin"
+	mp, err := e.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(testBucket), Key: aws.String(key), ContentType: aws.String("application/octet-stream")})
+	if err != nil {
+		t.Fatalf("CreateMultipartUpload: %v", err)
+	}
+	parts := [][]byte{bytes.Repeat([]byte("a"), 5<<20), []byte("tail")}
+	var completed []s3types.CompletedPart
+	for i, p := range parts {
+		up, err := e.s3.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(testBucket), Key: aws.String(key), UploadId: mp.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p),
+		})
+		if err != nil {
+			t.Fatalf("UploadPart %d: %v", i+1, err)
+		}
+		completed = append(completed, s3types.CompletedPart{ETag: up.ETag, PartNumber: aws.Int32(int32(i + 1)), ChecksumCRC32: up.ChecksumCRC32})
+	}
+	if _, err := e.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(testBucket), Key: aws.String(key), UploadId: mp.UploadId,
+		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: completed},
+	}); err != nil {
+		t.Fatalf("CompleteMultipartUpload: %v", err)
+	}
+	if got, _ := e.get(t, key); !bytes.Equal(got, bytes.Join(parts, nil)) {
+		t.Errorf("multipart object = %d bytes; want %d", len(got), 5<<20+4)
+	}
+
+	// Files placed or edited by hand in a bucket directory are served with
+	// the right ETag (s3afero alone answers 500, or hashes its JSON).
+	handPath := filepath.Join(dir, testBucket, "hand", "by-hand.png")
+	for i, content := range [][]byte{encodePNG(t, solid(30, 30, color.RGBA{200, 0, 0, 255})), []byte("edited later")} {
+		_ = os.MkdirAll(filepath.Dir(handPath), 0o755)
+		if err := os.WriteFile(handPath, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, out := e.get(t, "hand/by-hand.png")
+		wantETag := fmt.Sprintf(`"%x"`, md5.Sum(content))
+		if !bytes.Equal(got, content) || aws.ToString(out.ETag) != wantETag || aws.ToString(out.ContentType) != "image/png" {
+			t.Errorf("hand-placed file (version %d) = %d bytes, ETag %s, type %q; want %d bytes, ETag %s, image/png",
+				i, len(got), aws.ToString(out.ETag), aws.ToString(out.ContentType), len(content), wantETag)
+		}
+		lo, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), Prefix: aws.String("hand/")})
+		if err != nil || len(lo.Contents) != 1 || aws.ToString(lo.Contents[0].ETag) != wantETag {
+			t.Errorf("ListObjectsV2(hand/) = %v, %v; want one object with ETag %s", lo, err, wantETag)
+		}
+		if i == 0 {
+			out, err := e.rek.DetectLabels(ctx, &rekognition.DetectLabelsInput{Image: &rektypes.Image{S3Object: &rektypes.S3Object{Bucket: aws.String(testBucket), Name: aws.String("hand/by-hand.png")}}})
+			if err != nil || !slices.Contains(labelNames(out.Labels), "Red") {
+				t.Errorf("DetectLabels(hand-placed red png) = %v, %v; want Red", out, err)
+			}
+		}
+		// Make sure the edit changes the modification time the check sees.
+		time.Sleep(10 * time.Millisecond)
 	}
 }

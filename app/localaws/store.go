@@ -1,10 +1,20 @@
 package localaws
 
 import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
@@ -35,15 +45,134 @@ func newBackend(dir string) (gofakes3.Backend, error) {
 		return nil, fmt.Errorf("localaws dir %q: %w", dir, err)
 	}
 	osfs := afero.NewOsFs()
-	fs := &layoutFs{
+	lfs := &layoutFs{
 		data: afero.NewBasePathFs(osfs, abs),
 		meta: afero.NewBasePathFs(osfs, meta),
 	}
-	b, err := s3afero.MultiBucket(fs)
+	b, err := s3afero.MultiBucket(lfs)
 	if err != nil {
 		return nil, fmt.Errorf("localaws dir %q: %w", dir, err)
 	}
-	return b, nil
+	return &dirBackend{MultiBucketBackend: b, data: abs, meta: filepath.Join(meta, "metadata")}, nil
+}
+
+// dirBackend fixes one s3afero v1.2.0 bug: when an object's metadata is
+// missing or stale (a file copied or edited by hand), s3afero recomputes the
+// MD5 from the metadata path instead of the object's, so GET, HEAD and
+// listings fail with 500 (or report the MD5 of the JSON). Before those calls
+// dirBackend rewrites such metadata itself from the file, in s3afero's
+// format. mu orders that with writes; bodies are already in memory when they
+// reach the backend, so holding it is brief.
+type dirBackend struct {
+	*s3afero.MultiBucketBackend
+	data, meta string
+	mu         sync.Mutex
+}
+
+// HeadObject repairs the object's metadata, then delegates.
+func (d *dirBackend) HeadObject(bucket, key string) (*gofakes3.Object, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.repair(bucket, key)
+	return d.MultiBucketBackend.HeadObject(bucket, key)
+}
+
+// GetObject repairs the object's metadata, then delegates.
+func (d *dirBackend) GetObject(bucket, key string, rng *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.repair(bucket, key)
+	return d.MultiBucketBackend.GetObject(bucket, key, rng)
+}
+
+// ListBucket repairs the metadata of every file in the bucket, then delegates.
+func (d *dirBackend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if gofakes3.ValidateBucketName(bucket) == nil {
+		root := filepath.Join(d.data, bucket)
+		_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && e.Type().IsRegular() {
+				if rel, rerr := filepath.Rel(root, p); rerr == nil {
+					d.repair(bucket, filepath.ToSlash(rel))
+				}
+			}
+			return nil
+		})
+	}
+	return d.MultiBucketBackend.ListBucket(bucket, prefix, page)
+}
+
+// PutObject delegates under mu so a repair never interleaves with a write.
+func (d *dirBackend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.MultiBucketBackend.PutObject(bucket, key, meta, input, size, cond)
+}
+
+// metaFile is where s3afero keeps an object's metadata: the key with
+// slashes flattened plus its FNV-128a hash (s3afero's metaStore.metaPath).
+func (d *dirBackend) metaFile(bucket, key string) string {
+	h := fnv.New128a()
+	h.Write([]byte(key))
+	flat := strings.NewReplacer("/", "_", "\\", "_").Replace(key)
+	return filepath.Join(d.meta, bucket, flat+"-"+hex.EncodeToString(h.Sum(nil)))
+}
+
+// repair rewrites the metadata of bucket/key when it is missing or does not
+// describe the file (size or modification time differ). Failures are left
+// for s3afero to report.
+func (d *dirBackend) repair(bucket, key string) {
+	if gofakes3.ValidateBucketName(bucket) != nil || !fileSafeKey(key) {
+		return
+	}
+	dataPath := filepath.Join(d.data, bucket, filepath.FromSlash(key))
+	st, err := os.Stat(dataPath)
+	if err != nil || !st.Mode().IsRegular() {
+		return
+	}
+	mpath := d.metaFile(bucket, key)
+	var m s3afero.Metadata
+	if b, err := os.ReadFile(mpath); err == nil && json.Unmarshal(b, &m) == nil &&
+		len(m.Hash) > 0 && m.Size == st.Size() && m.ModTime.Equal(st.ModTime()) {
+		return
+	}
+	f, err := os.Open(dataPath)
+	if err != nil {
+		return
+	}
+	h := md5.New()
+	_, err = io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		return
+	}
+	if m.Meta == nil {
+		m.Meta = map[string]string{}
+		if ct := mime.TypeByExtension(path.Ext(key)); ct != "" {
+			m.Meta["Content-Type"] = ct
+		}
+	}
+	m.Meta["Last-Modified"] = st.ModTime().UTC().Format(http.TimeFormat)
+	m.File, m.Hash, m.Size, m.ModTime = path.Join(bucket, key), h.Sum(nil), st.Size(), st.ModTime()
+	b, err := json.Marshal(&m)
+	if err != nil {
+		return
+	}
+	// Written to a temporary file and renamed, so a concurrent reader never
+	// sees half a JSON document.
+	if err := os.MkdirAll(filepath.Dir(mpath), 0o700); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(mpath), ".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), mpath) != nil {
+		_ = os.Remove(tmp.Name())
+	}
 }
 
 // layoutFs routes s3afero's "buckets/..." tree to the data directory and
