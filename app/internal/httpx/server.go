@@ -106,7 +106,7 @@ func Run(ctx context.Context, name, defaultPort string, serve ServeFunc, args []
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", ":"+port)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", ":"+port)
 	if err != nil {
 		return fmt.Errorf("%s: listen :%s: %w", name, port, err)
 	}
