@@ -12,7 +12,6 @@ import (
 	"imagelabel/app/internal/api"
 )
 
-
 // seg builds a JPEG marker segment with a length field.
 func seg(marker byte, payload []byte) []byte {
 	n := len(payload) + 2
