@@ -236,7 +236,7 @@ func runContainers(ctx context.Context, cfg config, stdout, stderr io.Writer, lo
 	printBanner(stdout, banner{
 		mode:   "containers",
 		upload: r.uploadURL,
-		data:   "in memory in the localaws container (gone when it stops)",
+		data:   "in memory in the localaws container, gone when it stops",
 		bucket: cfg.bucket,
 		extra: fmt.Sprintf("  network:   upload published on %s only; rekog (%s:%d) and localaws (%s:%d)\n"+
 			"             on the internal network %s, unreachable from the host\n"+

@@ -29,7 +29,7 @@ const (
 // flow (upload, rekog, localaws) so that in-flight requests can finish.
 func runInProcess(ctx context.Context, cfg config, stdout io.Writer, logs *logMux) error {
 	start := time.Now()
-	dataDesc := "in memory (nothing kept after exit)"
+	dataDesc := "in memory, nothing kept after exit"
 	if cfg.dataDir != "" {
 		abs, err := filepath.Abs(cfg.dataDir)
 		if err != nil {
