@@ -516,3 +516,13 @@ func TestS3CopyMultipartAndHandPlacedFiles(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestPanicIsA500(t *testing.T) {
+	e := newEnv(t, Options{}, noRetries)
+	e.srv.s3 = http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })
+	_, err := e.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("k")})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InternalError" {
+		t.Errorf("GetObject with a panicking S3 handler = %v; want InternalError 500", err)
+	}
+}

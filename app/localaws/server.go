@@ -156,6 +156,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		)
 	}()
 
+	defer func() {
+		// A panic in gofakes3 or here answers 500 in the service's error
+		// shape instead of dropping the connection.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "service", service, "path", r.URL.Path, "panic", fmt.Sprint(v))
+			if rec.wroteHeader {
+				return
+			}
+			if service == "rekognition" {
+				writeRekError(rec, http.StatusInternalServerError, "InternalServerError", "internal error")
+			} else {
+				writeS3Error(rec, r, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.", r.URL.Path)
+			}
+		}
+	}()
+
 	switch service {
 	case "localaws":
 		s.serveLocal(rec, r)
