@@ -58,9 +58,16 @@ func handleUpload(cfg config, store objectStore, rk *rekogClient) http.Handler {
 			httpx.WriteError(w, r, err)
 			return
 		}
+		held := true
+		release := func() {
+			if held {
+				held = false
+				<-slots
+			}
+		}
+		defer release() // also when a panic unwinds through here
 		img, err := readImage(multipart.NewReader(http.MaxBytesReader(w, r.Body, cfg.maxUpload), params["boundary"]), cfg.maxUpload)
 		if err != nil {
-			<-slots
 			httpx.WriteError(w, r, err)
 			return
 		}
@@ -69,7 +76,7 @@ func handleUpload(cfg config, store objectStore, rk *rekogClient) http.Handler {
 		log.Info("image accepted", "key", key, "size", len(img.data),
 			"content_type", img.format.contentType, "width", img.width, "height", img.height)
 		err = put(r.Context(), cfg, store, key, img, sum[:])
-		<-slots // the bytes are in S3 now; labeling needs only the key
+		release() // the bytes are in S3 now (or never will be); labeling needs only the key
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
