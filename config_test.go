@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
 // getter returns a config getter over short keys.
@@ -401,5 +407,38 @@ func TestStackFilesDocumentEveryKey(t *testing.T) {
 	}
 	if dev["aws:region"] != "us-east-1" {
 		t.Errorf("dev region = %q", dev["aws:region"])
+	}
+}
+
+// TestPulumiProjectFiles loads Pulumi.yaml and Pulumi.dev.yaml with the
+// Pulumi SDK's own loader (the one the CLI uses), so a schema error in the
+// project file or a dev value of the wrong type fails here, not at `up`.
+func TestPulumiProjectFiles(t *testing.T) {
+	proj, err := workspace.LoadProject("Pulumi.yaml")
+	if err != nil {
+		t.Fatalf("LoadProject(Pulumi.yaml) = %v", err)
+	}
+	if proj.Name.String() != projectName || proj.Runtime.Name() != "go" {
+		t.Errorf("project %s runtime %s; want %s go", proj.Name, proj.Runtime.Name(), projectName)
+	}
+	for _, k := range configKeys {
+		ct, ok := proj.Config[projectName+":"+k.Name]
+		if !ok {
+			t.Errorf("Pulumi.yaml lacks %s", k.Name)
+			continue
+		}
+		if got := fmt.Sprint(ct.Default); got != k.Default {
+			t.Errorf("Pulumi.yaml default of %s = %s; want %s", k.Name, got, k.Default)
+		}
+		if ct.Description == "" {
+			t.Errorf("Pulumi.yaml %s has no description", k.Name)
+		}
+	}
+	if len(proj.Config) != len(configKeys) {
+		t.Errorf("Pulumi.yaml declares %d keys; want %d", len(proj.Config), len(configKeys))
+	}
+	sink := diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{Color: colors.Never})
+	if _, err := workspace.LoadProjectStack(sink, proj, "Pulumi.dev.yaml"); err != nil {
+		t.Errorf("LoadProjectStack(Pulumi.dev.yaml) = %v", err)
 	}
 }

@@ -16,11 +16,12 @@ const (
 	rekogPort  = 9090
 )
 
-// Service Connect timeouts of rekog. A DetectLabels call takes a few
-// seconds; 20 s per request stays under the API's 29 s integration timeout,
-// so a slow rekog gives upload a clean 504 before API Gateway gives up.
+// Service Connect timeouts of rekog. upload gives a rekog call 20 s (and S3
+// 6 s: 26 s in all, under the API's 29 s integration timeout), so the proxy's
+// per-request limit sits just above upload's own deadline: upload's clean
+// 504 fires first, the proxy only catches a client that forgot its deadline.
 const (
-	rekogPerRequestTimeout = 20
+	rekogPerRequestTimeout = 25
 	rekogIdleTimeout       = 60
 )
 

@@ -40,10 +40,11 @@ type SecurityGroups struct {
 }
 
 // NewSecurityGroups creates the three groups and their rules. Rules are
-// separate resources (not inline) because the groups reference each other.
-// A group created without inline egress has AWS's default allow-all egress
-// rule removed by the provider, so only the rules below exist:
-// https://www.pulumi.com/registry/packages/aws/api-docs/ec2/securitygroup/
+// separate vpc.SecurityGroup{Ingress,Egress}Rule resources (the provider's
+// recommended form, and needed since the groups reference each other). When
+// it creates a group in a VPC the provider removes AWS's default allow-all
+// egress rule, so only the rules below exist ("NOTE on Egress rules"):
+// https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group
 func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArgs, opts ...pulumi.ResourceOption) (*SecurityGroups, error) {
 	g := &SecurityGroups{}
 	if err := ctx.RegisterComponentResource("imagelabel:security:SecurityGroups", name, g, opts...); err != nil {

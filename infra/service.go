@@ -14,8 +14,9 @@ import (
 )
 
 // StopTimeoutSeconds is the container stopTimeout: the time between SIGTERM
-// and SIGKILL. The services finish in-flight requests within about 20 s
-// after SIGTERM; 30 s leaves them margin. Fargate allows at most 120 s:
+// and SIGKILL. The services give in-flight requests up to 25 s after SIGTERM
+// (docs/services.md, "Timeouts, limits and shutdown"); 30 s leaves a margin.
+// Fargate allows at most 120 s:
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_timeout
 const StopTimeoutSeconds = 30
 
