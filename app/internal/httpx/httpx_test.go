@@ -206,7 +206,7 @@ func TestHealthzAndInfo(t *testing.T) {
 	h := Wrap(testLogger(t, io.Discard), testMux())
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
-	if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != `{"status":"ok"}` {
+	if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != `{"status":"ok"}` || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("GET /healthz = %d %s", rec.Code, rec.Body)
 	}
 	rec = httptest.NewRecorder()

@@ -12,8 +12,7 @@ import (
 
 // WriteJSON answers status with v as JSON.
 func WriteJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	setJSONHeaders(w)
 	w.WriteHeader(status)
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		Logger(r.Context()).Debug("write response", "err", err)
@@ -43,8 +42,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeErrorStatus(w http.ResponseWriter, status int, e *api.Error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	setJSONHeaders(w)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(api.ErrorBody{
 		Error: api.ErrorDetail{Code: e.Code, Message: e.Message},
@@ -77,4 +75,13 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	}
 	// json's messages name the field or offset, never anything internal.
 	return &api.Error{Code: api.CodeBadRequest, Message: "malformed JSON: " + err.Error(), Err: err}
+}
+
+// setJSONHeaders marks an answer as JSON that browsers must not sniff as
+// something else, and that caches must not keep (answers depend on S3).
+func setJSONHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 }

@@ -129,7 +129,6 @@ func (m *muxErrorWriter) WriteHeader(code int) {
 		if code == http.StatusMethodNotAllowed {
 			msg = "method " + m.r.Method + " not allowed here"
 		}
-		m.ResponseWriter.Header().Del("X-Content-Type-Options")
 		writeErrorStatus(m.ResponseWriter, code, &api.Error{Code: api.CodeForStatus(code), Message: msg})
 		return
 	}
