@@ -84,7 +84,8 @@ func networkNames(c inspected) []string {
 func TestRunContainers(t *testing.T) {
 	d := requireDocker(t)
 	t0 := time.Now()
-	base, stop, stdout, stderr := startRun(t, 10*time.Minute, "-containers", "-port=0")
+	rr := startRun(t, 10*time.Minute, "-containers", "-port=0")
+	base, stop, stdout, stderr := rr.base, rr.stop, rr.stdout, rr.stderr
 	t.Logf("container run ready in %v", time.Since(t0))
 	out := stdout.String()
 	for _, m := range regexp.MustCompile(`(?m)^\s+(\w+)\s.*(imagelabel/\w+:[0-9a-f]{12}) \(([\d.]+) MB\)$`).FindAllStringSubmatch(out, -1) {
@@ -206,5 +207,34 @@ func TestRunContainersNoDocker(t *testing.T) {
 	err := run(ctx, []string{"-containers", "-port=0"}, func(string) string { return "" }, &syncBuffer{}, &syncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "Docker engine is not available") {
 		t.Errorf("run -containers without an engine = %v; want 'Docker engine is not available'", err)
+	}
+}
+
+// A container that dies on its own ends the container run with an error
+// naming it, and the run still removes everything it created.
+func TestRunContainersDeath(t *testing.T) {
+	d := requireDocker(t)
+	rr := startRun(t, 10*time.Minute, "-containers", "-port=0")
+	m := regexp.MustCompile(runLabel + `=([0-9a-f]+)`).FindStringSubmatch(rr.stdout.String())
+	if m == nil {
+		t.Fatalf("no run id in the banner:\n%s", rr.stdout)
+	}
+	r := &containerRun{id: m[1]}
+	if _, err := d.run(context.Background(), "kill", r.name("rekog")); err != nil {
+		t.Fatal(err)
+	}
+	err, ok := rr.wait(time.Minute)
+	if !ok {
+		t.Fatal("run still running a minute after its rekog container was killed")
+	}
+	if err == nil || !strings.Contains(err.Error(), "rekog container stopped with exit code 137") {
+		t.Errorf("run after rekog died = %v; want 'rekog container stopped with exit code 137'", err)
+	}
+	filter := "label=" + runLabel + "=" + r.id
+	if left, err := d.run(context.Background(), "ps", "-a", "-q", "--filter", filter); err != nil || left != "" {
+		t.Errorf("containers left: %q (%v)", left, err)
+	}
+	if left, err := d.run(context.Background(), "network", "ls", "-q", "--filter", filter); err != nil || left != "" {
+		t.Errorf("networks left: %q (%v)", left, err)
 	}
 }

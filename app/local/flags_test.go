@@ -21,12 +21,12 @@ func TestParseFlags(t *testing.T) {
 		t.Errorf("defaults = %+v; want %+v", c, want)
 	}
 
-	c, err = parseFlags([]string{"-port", "0", "-rekog-port=0", "-aws-port=0", "-data=", "-log-level", "DEBUG", "-containers"},
+	c, err = parseFlags([]string{"-port", "0", "-log-level", "DEBUG", "-containers", "-keep"},
 		func(k string) string { return map[string]string{"LOG_LEVEL": "warn"}[k] }, io.Discard)
 	if err != nil {
 		t.Fatalf("parseFlags error: %v", err)
 	}
-	if c.port != 0 || c.dataDir != "" || c.logLevel != "debug" || !c.containers {
+	if c.port != 0 || c.logLevel != "debug" || !c.containers || !c.keep {
 		t.Errorf("parsed %+v", c)
 	}
 	c, _ = parseFlags(nil, func(k string) string { return map[string]string{"LOG_LEVEL": "warn"}[k] }, io.Discard)
@@ -50,6 +50,10 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-log-level", "loud"}, `-log-level "loud"`},
 		{[]string{"-max-upload-bytes", "0"}, "positive"},
 		{[]string{"-bucket", " "}, "bucket"},
+		{[]string{"-containers", "-data", "x"}, "-data does not apply to -containers"},
+		{[]string{"-build-images", "-rekog-port", "1"}, "-rekog-port does not apply to -build-images"},
+		{[]string{"-containers", "-aws-port=0"}, "-aws-port does not apply"},
+		{[]string{"-keep"}, "-keep applies only to -containers"},
 	}
 	for _, tt := range bad {
 		_, err := parseFlags(tt.args, noenv, io.Discard)

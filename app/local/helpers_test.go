@@ -40,43 +40,67 @@ func (s *syncBuffer) String() string {
 // bannerURL matches the browser line run prints once the system is ready.
 var bannerURL = regexp.MustCompile(`browser:\s+(http://127\.0\.0\.1:\d+)/`)
 
-// startRun starts run with args in a goroutine and waits for its banner. It
-// returns upload's base URL, a stop function that cancels run's context and
-// returns run's error, and the output buffers.
-func startRun(t *testing.T, timeout time.Duration, args ...string) (base string, stop func() error, stdout, stderr *syncBuffer) {
-	t.Helper()
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, args, func(string) string { return "" }, stdout, stderr)
-	}()
-	var once sync.Once
-	var runErr error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(90 * time.Second):
-				runErr = fmt.Errorf("run did not return within 90s after cancel")
-			}
-		})
-		return runErr
+// running is a run started by startRun.
+type running struct {
+	base           string // upload's base URL
+	stdout, stderr *syncBuffer
+	cancel         context.CancelFunc
+	done           chan error
+	err            error // run's result once done is nil
+}
+
+// wait waits up to d for run to return by itself and returns its error;
+// ok is false if it is still running.
+func (r *running) wait(d time.Duration) (err error, ok bool) {
+	select {
+	case r.err = <-r.done:
+		r.done = nil
+		return r.err, true
+	case <-time.After(d):
+		if r.done == nil {
+			return r.err, true
+		}
+		return nil, false
 	}
-	t.Cleanup(func() { stop() })
+}
+
+// stop cancels run's context and returns run's error.
+func (r *running) stop() error {
+	r.cancel()
+	if r.done == nil {
+		return r.err
+	}
+	err, ok := r.wait(90 * time.Second)
+	if !ok {
+		return fmt.Errorf("run did not return within 90s after cancel")
+	}
+	return err
+}
+
+// startRun starts run with args in a goroutine and waits for its banner.
+// The run is stopped when the test ends.
+func startRun(t *testing.T, timeout time.Duration, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		r.done <- run(ctx, args, func(string) string { return "" }, r.stdout, r.stderr)
+	}()
+	t.Cleanup(func() { r.stop() })
 
 	deadline := time.After(timeout)
 	for {
-		if m := bannerURL.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1], stop, stdout, stderr
+		if m := bannerURL.FindStringSubmatch(r.stdout.String()); m != nil {
+			r.base = m[1]
+			return r
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("run(%q) returned before it was ready: %v\nstdout:\n%s\nstderr:\n%s", args, err, stdout, stderr)
+		case err := <-r.done:
+			r.done = nil
+			r.err = err
+			t.Fatalf("run(%q) returned before it was ready: %v\nstdout:\n%s\nstderr:\n%s", args, err, r.stdout, r.stderr)
 		case <-deadline:
-			cancel()
-			t.Fatalf("run(%q) not ready within %v\nstdout:\n%s\nstderr:\n%s", args, timeout, stdout, stderr)
+			t.Fatalf("run(%q) not ready within %v\nstdout:\n%s\nstderr:\n%s", args, timeout, r.stdout, r.stderr)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

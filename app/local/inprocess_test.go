@@ -19,8 +19,9 @@ import (
 func TestRunInProcess(t *testing.T) {
 	dir := t.TempDir()
 	t0 := time.Now()
-	base, stop, stdout, stderr := startRun(t, 30*time.Second,
+	r := startRun(t, 30*time.Second,
 		"-port=0", "-rekog-port=0", "-aws-port=0", "-data", dir)
+	base, stop, stdout, stderr := r.base, r.stop, r.stdout, r.stderr
 	t.Logf("ready in %v", time.Since(t0))
 
 	out := stdout.String()

@@ -115,6 +115,20 @@ Flags:
 	if c.containers && c.buildImages {
 		return bad("-containers and -build-images are separate steps: pick one")
 	}
+	// Say so rather than silently ignore a flag that does not apply.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.containers || c.buildImages {
+		mode := map[bool]string{true: "-containers", false: "-build-images"}[c.containers]
+		for _, name := range []string{"rekog-port", "aws-port", "data"} {
+			if set[name] {
+				return bad("-%s does not apply to %s (rekog and localaws are not published there, and localaws keeps objects in memory)", name, mode)
+			}
+		}
+	}
+	if c.keep && !c.containers {
+		return bad("-keep applies only to -containers")
+	}
 	if _, err := parseLevel(c.logLevel); err != nil {
 		return bad("-log-level %q: want debug, info, warn or error", c.logLevel)
 	}
