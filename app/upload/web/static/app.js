@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const form = $("form"), input = $("file"), drop = $("drop"), preview = $("preview");
   const submit = $("submit"), progress = $("progress"), status = $("status");
-  const errorBox = $("error"), errorText = $("errorText"), retry = $("retry");
+  const errorBox = $("error"), errorTitle = $("errorTitle"), errorText = $("errorText"), retry = $("retry");
   const results = $("results"), keyLine = $("key"), list = $("labels");
   const maxLabels = $("maxLabels"), minConfidence = $("minConfidence");
 
@@ -20,7 +20,8 @@
 
   function setStatus(text) { status.textContent = text; }
 
-  function showError(text, key) {
+  function showError(text, key, title) {
+    errorTitle.textContent = title || (key ? "Stored, but labeling failed" : "Upload failed");
     errorText.textContent = text;
     retryKey = key || null;
     retry.hidden = !retryKey;
@@ -87,7 +88,7 @@
   function validOptions() {
     for (const el of [maxLabels, minConfidence]) {
       if (!el.checkValidity()) {
-        showError(`${el.labels[0].firstChild.textContent.trim()}: ${el.validationMessage}`);
+        showError(`${el.labels[0].firstChild.textContent.trim()}: ${el.validationMessage}`, null, "Check the options");
         el.focus();
         return false;
       }
@@ -130,28 +131,29 @@
     xhr.send(body);
   }
 
-  function fail(text, key) {
+  function fail(text, key, title) {
     setBusy(false);
     progress.hidden = true;
     setStatus("");
-    showError(text, key);
+    showError(text, key, title);
   }
 
-  function finish(code, codeText, body) {
+  // finish shows an answer of POST /upload or GET /labels/{key}; title
+  // overrides the error box's heading.
+  function finish(code, codeText, body, title) {
     setBusy(false);
     progress.hidden = true;
     if (code >= 200 && code < 300) {
       let data;
       try { data = JSON.parse(body); } catch (_) {
-        fail("The server sent a response this page cannot read.");
+        fail("The server sent a response this page cannot read.", null, title);
         return;
       }
       render(data);
       return;
     }
     const m = errorMessage(code, codeText, body);
-    fail(m.text, m.key);
-    if (m.key) setStatus(`The image was stored as ${m.key}, but labeling failed.`);
+    fail(m.text, m.key, title);
   }
 
   async function relabel() {
@@ -164,10 +166,11 @@
     const path = "labels/" + key.split("/").map(encodeURIComponent).join("/") + query();
     try {
       const res = await fetch(api(path), { headers: { Accept: "application/json" } });
-      finish(res.status, res.statusText, await res.text());
-      if (!res.ok && !retryKey) { retryKey = key; retry.hidden = false; }
+      finish(res.status, res.statusText, await res.text(), "Labeling failed");
+      // Still stored: keep offering the retry unless the key is gone.
+      if (!res.ok && !retryKey && res.status !== 404) { retryKey = key; retry.hidden = false; }
     } catch (_) {
-      fail("Could not reach the server. Check your connection and try again.", key);
+      fail("Could not reach the server. Check your connection and try again.", key, "Labeling failed");
     }
   }
 
@@ -216,6 +219,12 @@
     setStatus(`Found ${labels.length} label${labels.length === 1 ? "" : "s"}${file ? " in " + file.name : ""}.`);
   }
 
+  // A file the browser cannot draw is probably not a JPEG or PNG; the
+  // service decides by content, so the upload stays possible.
+  preview.addEventListener("error", () => {
+    preview.hidden = true;
+    if (file) setStatus(`${file.name} cannot be previewed; it may not be a JPEG or PNG image.`);
+  });
   input.addEventListener("change", () => choose(input.files[0]));
   form.addEventListener("submit", (e) => { e.preventDefault(); upload(); });
   retry.addEventListener("click", relabel);

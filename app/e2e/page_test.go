@@ -1,0 +1,358 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"imagelabel/app/localaws"
+)
+
+// chromium returns the browser to drive. Without one the test skips, except
+// under CI=true, where a missing browser is a broken CI setup and fails.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no chromium on PATH (Debian: apt-get install -y chromium)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// browser starts headless Chromium and returns a tab context and the
+// console messages collected so far.
+func browser(t *testing.T) (context.Context, func() []chromedp.ConsoleMessage) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox refuses to start
+		chromedp.WindowSize(1024, 768),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser with no deadline
+		t.Fatalf("start chromium: %v", err)
+	}
+	var mu sync.Mutex
+	var msgs []chromedp.ConsoleMessage
+	console := chromedp.Console(ctx)
+	go func() {
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			msgs = append(msgs, m)
+			mu.Unlock()
+		}
+	}()
+	return ctx, func() []chromedp.ConsoleMessage {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(msgs)
+	}
+}
+
+// do runs actions with a deadline, failing the test with what step failed.
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// scene writes a PNG whose top is sky blue and bottom grass green, the kind
+// of picture localaws gives several labels.
+func scene(t *testing.T, dir string) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for y := range 240 {
+		for x := range 320 {
+			c := color.RGBA{90, 160, 235, 255}
+			if y > 150 {
+				c = color.RGBA{40, 150, 50, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "scene.png")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// apiUpload posts path to the API directly, for the answer the page must show.
+func apiUpload(t *testing.T, base, path string) (int, map[string]any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", filepath.Base(path))
+	fw.Write(b)
+	mw.Close()
+	res, err := http.Post(base+"/upload", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatalf("POST /upload %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var v map[string]any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("POST /upload %s: %d %q is not JSON", path, res.StatusCode, raw)
+	}
+	return res.StatusCode, v
+}
+
+// shot saves a full-page screenshot into $E2E_SCREENSHOT_DIR (to look at) or
+// the test's temp dir, and checks it is a PNG.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(tctx, chromedp.FullScreenshot(100)) // 100 = PNG
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if _, err := png.DecodeConfig(bytes.NewReader(buf)); err != nil {
+		t.Fatalf("screenshot %s is not a PNG: %v", name, err)
+	}
+	dir := os.Getenv("E2E_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	p := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", p)
+}
+
+type shownLabel struct {
+	Name  string  `json:"name"`
+	Pct   string  `json:"pct"`
+	Width float64 `json:"width"` // rendered width of the bar's fill, px
+	Track float64 `json:"track"` // rendered width of the bar, px
+	Meta  string  `json:"meta"`
+}
+
+const readLabels = `[...document.querySelectorAll('#labels li.label')].map(li => ({
+	name: li.querySelector('.name').textContent,
+	pct: li.querySelector('.pct').textContent,
+	width: li.querySelector('.fill').getBoundingClientRect().width,
+	track: li.querySelector('.bar').getBoundingClientRect().width,
+	meta: (li.querySelector('.meta') || {textContent: ''}).textContent,
+}))`
+
+func TestPage(t *testing.T) {
+	ctx, console := browser(t)
+	sys := Start(t, nil)
+	dir := t.TempDir()
+	img := scene(t, dir)
+
+	// The labels the API gives for this image: the page must show exactly these.
+	status, want := apiUpload(t, sys.URL, img)
+	if status != 200 {
+		t.Fatalf("POST /upload scene.png = %d %v; want 200", status, want)
+	}
+	var wantNames []string
+	for _, l := range want["labels"].([]any) {
+		wantNames = append(wantNames, l.(map[string]any)["name"].(string))
+	}
+	if len(wantNames) == 0 {
+		t.Fatalf("the API gave no labels for scene.png; the test needs some: %v", want)
+	}
+
+	do(t, ctx, "load the page", chromedp.Navigate(sys.URL+"/"), chromedp.WaitVisible(chromedp.ID("file")))
+
+	// Keyboard: the first Tab reaches the real file input, and focus shows.
+	do(t, ctx, "tab to the file input", chromedp.KeyEvent(kb.Tab))
+	if id := eval[string](t, ctx, `document.activeElement.id`); id != "file" {
+		t.Errorf("first Tab focuses #%s; want #file", id)
+	}
+	if o := eval[string](t, ctx, `getComputedStyle(document.activeElement).outlineStyle`); o == "none" {
+		t.Errorf("the focused file input has no visible outline")
+	}
+	if lbl := eval[string](t, ctx, `document.getElementById('file').labels[0].textContent`); !strings.Contains(lbl, "Choose an image") {
+		t.Errorf("file input label = %q; want it to say Choose an image", lbl)
+	}
+
+	do(t, ctx, "choose scene.png",
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{img}),
+		chromedp.WaitVisible(chromedp.ID("preview")),
+		chromedp.WaitEnabled(chromedp.ID("submit")),
+	)
+	if w := eval[float64](t, ctx, `document.getElementById('preview').naturalWidth`); w != 320 {
+		t.Errorf("preview naturalWidth = %v; want 320 (the chosen image)", w)
+	}
+	do(t, ctx, "upload and wait for labels",
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
+	)
+	labels := eval[[]shownLabel](t, ctx, readLabels)
+	var gotNames []string
+	for _, l := range labels {
+		gotNames = append(gotNames, l.Name)
+		if l.Width <= 0 || l.Width > l.Track+0.5 || !strings.HasSuffix(l.Pct, "%") {
+			t.Errorf("label %q: bar %.1f of %.1f px, %q; want a visible bar within its track and a percentage", l.Name, l.Width, l.Track, l.Pct)
+		}
+	}
+	if !slices.Equal(gotNames, wantNames) {
+		t.Errorf("page shows labels %q; the API gives %q", gotNames, wantNames)
+	}
+	if len(labels) > 1 && labels[0].Width < labels[len(labels)-1].Width {
+		t.Errorf("bars do not follow confidence: first %.1f px < last %.1f px", labels[0].Width, labels[len(labels)-1].Width)
+	}
+	statusText := eval[string](t, ctx, `document.getElementById('status').textContent`)
+	if want := fmt.Sprintf("Found %d label", len(wantNames)); !strings.Contains(statusText, want) {
+		t.Errorf("status = %q; want it to contain %q", statusText, want)
+	}
+	if key := eval[string](t, ctx, `document.getElementById('key').textContent`); key != "Stored as "+want["key"].(string) {
+		t.Errorf("key line = %q; want Stored as %s", key, want["key"])
+	}
+	if p := eval[float64](t, ctx, `document.getElementById('progress').value`); p != 100 {
+		t.Errorf("progress after upload = %v; want 100", p)
+	}
+	shot(t, ctx, "page-desktop")
+
+	// Phone-sized viewport: nothing wider than the screen.
+	do(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	if w := eval[float64](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("page is %v px wide at a 390 px viewport; want no horizontal scrolling", w)
+	}
+	shot(t, ctx, "page-phone")
+	do(t, ctx, "desktop viewport", chromedp.EmulateViewport(1024, 768))
+
+	// Not an image, though named .png: the API's 415 message, in words.
+	notes := filepath.Join(dir, "notes.png")
+	if err := os.WriteFile(notes, []byte("these are notes, not a picture\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	status, apiErr := apiUpload(t, sys.URL, notes)
+	if status != 415 {
+		t.Fatalf("POST /upload notes.png = %d; want 415", status)
+	}
+	wantMsg := apiErr["error"].(map[string]any)["message"].(string)
+	do(t, ctx, "upload notes.png",
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{notes}),
+		chromedp.WaitEnabled(chromedp.ID("submit")),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("error")),
+	)
+	if got := eval[string](t, ctx, `document.getElementById('errorText').textContent`); got != wantMsg {
+		t.Errorf("error shown = %q; want the API's message %q", got, wantMsg)
+	}
+	if eval[bool](t, ctx, `!document.getElementById('preview').hidden`) {
+		t.Errorf("a broken preview is shown for notes.png")
+	}
+	if eval[bool](t, ctx, `!document.getElementById('retry').hidden`) {
+		t.Errorf("retry button shown for a 415 (nothing was stored)")
+	}
+	if eval[bool](t, ctx, `!document.getElementById('results').hidden`) {
+		t.Errorf("old labels still shown after a failed upload")
+	}
+	shot(t, ctx, "page-error")
+
+	// Stored but not labeled (Rekognition failing): the message, the key, and
+	// a retry button that works once Rekognition is back.
+	// This image arrives by drag and drop: a PNG drawn on a canvas, dropped
+	// on the drop zone as a browser would deliver a dragged file.
+	sys.AWS.SetFault(localaws.Fault{Service: "rekognition", Kind: localaws.FaultServerError, Status: 500})
+	do(t, ctx, "drop a red image", chromedp.Evaluate[chromedp.Void](dropRedPNG, chromedp.EvalAwaitPromise))
+	if name := eval[string](t, ctx, `document.getElementById('file').files[0].name`); name != "dropped.png" {
+		t.Errorf("after the drop the file input holds %q; want dropped.png", name)
+	}
+	do(t, ctx, "upload while labeling fails",
+		chromedp.WaitVisible(chromedp.ID("preview")),
+		chromedp.WaitEnabled(chromedp.ID("submit")),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("retry")),
+	)
+	if title := eval[string](t, ctx, `document.getElementById('errorTitle').textContent`); title != "Stored, but labeling failed" {
+		t.Errorf("error title = %q; want Stored, but labeling failed", title)
+	}
+	shot(t, ctx, "page-retry")
+	errText := eval[string](t, ctx, `document.getElementById('errorText').textContent`)
+	if errText == "" || strings.HasPrefix(errText, "{") || strings.Contains(errText, `"error"`) {
+		t.Errorf("error shown for a failed labeling = %q; want a plain message", errText)
+	}
+	sys.AWS.ClearFaults()
+	do(t, ctx, "retry labeling",
+		chromedp.Click(chromedp.ID("retry")),
+		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
+		chromedp.WaitNotVisible(chromedp.ID("error")),
+	)
+	if key := eval[string](t, ctx, `document.getElementById('key').textContent`); !strings.HasPrefix(key, "Stored as uploads/") {
+		t.Errorf("after retry the key line = %q; want Stored as uploads/…", key)
+	}
+
+	// The page must run under its own CSP with no errors other than the
+	// failed requests this test caused on purpose.
+	for _, m := range console() {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") ||
+			(m.Type == chromedp.ConsoleError && !strings.Contains(m.Text, "Failed to load resource")) {
+			t.Errorf("browser console: %s %s", m.Type, m.Text)
+		}
+	}
+}
+
+// dropRedPNG draws a red PNG on a canvas and drops it on #drop.
+const dropRedPNG = `(async () => {
+	const c = document.createElement('canvas');
+	c.width = 64; c.height = 48;
+	const g = c.getContext('2d');
+	g.fillStyle = '#dc2828'; g.fillRect(0, 0, 64, 48);
+	const blob = await new Promise(r => c.toBlob(r, 'image/png'));
+	const dt = new DataTransfer();
+	dt.items.add(new File([blob], 'dropped.png', {type: 'image/png'}));
+	const zone = document.getElementById('drop');
+	for (const type of ['dragenter', 'dragover', 'drop']) {
+		zone.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+	}
+})()`

@@ -1,0 +1,154 @@
+// Package e2e runs the whole imagelabel system (localaws, rekog and upload)
+// inside a test process on loopback, wired as in AWS, for end-to-end tests
+// of the browser page (this package's tests) and of the client (app/client).
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"imagelabel/app/localaws"
+	"imagelabel/app/rekog"
+	"imagelabel/app/upload"
+)
+
+// Bucket is the bucket the system stores images in.
+const Bucket = "imagelabel-e2e"
+
+// System is a running in-process system.
+type System struct {
+	// URL is upload's base URL, e.g. http://127.0.0.1:40123.
+	URL string
+	// AWS is the S3/Rekognition stand-in, for injecting faults.
+	AWS *localaws.Server
+	// Logs holds the services' JSON log lines (shown when a test fails).
+	Logs *SyncBuffer
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns everything written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Start starts localaws, rekog and upload on loopback ports and waits until
+// all three answer their health checks. env overrides the services' settings
+// (e.g. MAX_UPLOAD_BYTES). Everything stops, gracefully, when tb ends; the
+// services' logs are printed if tb failed. Start fails tb when the system
+// does not come up within 30 s.
+func Start(tb testing.TB, env map[string]string) *System {
+	tb.Helper()
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatalf("e2e: listen on loopback: %v", err)
+		}
+		return ln
+	}
+	awsLn, rekogLn, uploadLn := listen(), listen(), listen()
+	logs := &SyncBuffer{}
+	aws, err := localaws.New(localaws.Options{Buckets: []string{Bucket}})
+	if err != nil {
+		tb.Fatalf("e2e: localaws.New: %v", err)
+	}
+	awsSrv := &http.Server{Handler: aws, ReadHeaderTimeout: 10 * time.Second}
+	go awsSrv.Serve(awsLn)
+
+	base := map[string]string{
+		"BUCKET":                    Bucket,
+		"AWS_REGION":                "us-east-1",
+		"AWS_ENDPOINT_URL":          "http://" + awsLn.Addr().String(),
+		"AWS_ACCESS_KEY_ID":         "local",
+		"AWS_SECRET_ACCESS_KEY":     "local",
+		"AWS_EC2_METADATA_DISABLED": "true",
+		"LOG_LEVEL":                 "debug",
+		"REKOG_URL":                 "http://" + rekogLn.Addr().String(),
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	getenv := func(k string) string { return base[k] }
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- rekog.Serve(ctx, rekogLn, getenv, logs) }()
+	go func() { done <- upload.Serve(ctx, uploadLn, getenv, logs) }()
+
+	sys := &System{URL: "http://" + uploadLn.Addr().String(), AWS: aws, Logs: logs}
+	exited := 0 // services whose Serve already returned
+	tb.Cleanup(func() {
+		cancel()
+		var errs []error
+		for range 2 - exited {
+			select {
+			case err := <-done:
+				errs = append(errs, err)
+			case <-time.After(40 * time.Second):
+				errs = append(errs, errors.New("a service did not stop within 40s"))
+			}
+		}
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		awsSrv.Shutdown(sctx)
+		if err := errors.Join(errs...); err != nil {
+			tb.Errorf("e2e: stopping the system: %v", err)
+		}
+		if tb.Failed() {
+			tb.Logf("e2e: service logs:\n%s", logs.String())
+		}
+	})
+
+	deadline := time.Now().Add(30 * time.Second)
+	for _, u := range []string{
+		"http://" + awsLn.Addr().String() + localaws.HealthPath,
+		"http://" + rekogLn.Addr().String() + "/healthz",
+		sys.URL + "/healthz",
+	} {
+		for {
+			select {
+			case err := <-done:
+				exited++
+				tb.Fatalf("e2e: a service exited during start-up: %v\nlogs:\n%s", err, logs.String())
+			default:
+			}
+			if healthy(u) {
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("e2e: %s not healthy within 30s\nlogs:\n%s", u, logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return sys
+}
+
+func healthy(u string) bool {
+	c := http.Client{Timeout: 2 * time.Second}
+	res, err := c.Get(u)
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
