@@ -106,6 +106,12 @@ func TestRunContainers(t *testing.T) {
 		t.Fatalf("GET %s/healthz = %d %s", base, code, body)
 	}
 	ur := postImage(t, base, testJPEG(t, 2))
+	// A large image too: nothing on the way may need a writable root file
+	// system (ECS runs these containers read-only).
+	big := noisePNG(t, 1100, 1000)
+	if large := postImage(t, base, big); large.Size != int64(len(big)) || large.ContentType != "image/png" {
+		t.Errorf("large upload = %d bytes %s; want %d image/png", large.Size, large.ContentType, len(big))
+	}
 	if code, body := getStatus(base+"/labels/"+ur.Key, 10*time.Second); code != 200 {
 		t.Errorf("GET /labels/%s = %d %s", ur.Key, code, body)
 	}
