@@ -160,8 +160,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A panic in gofakes3 or here answers 500 in the service's error
 		// shape instead of dropping the connection.
 		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
+			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(v) // net/http's way to abort a response silently
 			}
 			s.log.Error("panic serving request", "service", service, "path", r.URL.Path, "panic", fmt.Sprint(v))
 			if rec.wroteHeader {
