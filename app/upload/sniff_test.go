@@ -108,7 +108,7 @@ func TestBombHeaderAllocatesLittle(t *testing.T) {
 	var ms0, ms1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
-	_, err := readImage(multipart.NewReader(bytes.NewReader(raw), params["boundary"]), 10<<20)
+	_, err := readImage(multipart.NewReader(bytes.NewReader(raw), params["boundary"]), 10<<20, 10<<20)
 	runtime.ReadMemStats(&ms1)
 	var e *api.Error
 	if !errors.As(err, &e) || e.Code != api.CodeDimensionsTooBig {

@@ -35,8 +35,9 @@ const (
 	// retryBackoff is the pause before the one retry of a call to rekog.
 	retryBackoff = 250 * time.Millisecond
 	// maxBuffering bounds uploads held in memory at once (each up to
-	// MAX_UPLOAD_BYTES); further uploads wait for a slot up to slotWait.
-	maxBuffering = 32
+	// MAX_UPLOAD_BYTES, so at most ~160 MiB with the default, which fits the
+	// smallest Fargate task); further uploads wait for a slot up to slotWait.
+	maxBuffering = 16
 	slotWait     = 10 * time.Second
 )
 
