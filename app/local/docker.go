@@ -119,19 +119,33 @@ func buildImages(ctx context.Context, cfg config, stdout, stderr io.Writer, stan
 
 func (d dockerCLI) buildImages(ctx context.Context, arch string, stdout io.Writer, standalone bool) ([]builtImage, error) {
 	start := time.Now()
-	fmt.Fprintf(stdout, "building images for linux/%s (Go builds are cached; unchanged images are reused)\n", arch)
+	services := build.Services()
+	// The three compiles run at once: with a warm Go cache each is mostly
+	// its link step, which is single-threaded.
+	fmt.Fprintf(stdout, "building images for linux/%s (Go builds are cached; unchanged images are reused)\n  compiling %s ... ",
+		arch, strings.Join(services, ", "))
+	results := make([]*build.Result, len(services))
+	errs := make([]error, len(services))
+	var wg sync.WaitGroup
+	for i, svc := range services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = build.Build(ctx, build.Options{Service: svc, GOARCH: arch})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintln(stdout, "failed")
+		return nil, fmt.Errorf("build images: %w", err)
+	}
+	fmt.Fprintf(stdout, "%v\n", time.Since(start).Round(100*time.Millisecond))
+
 	var images []builtImage
-	for _, svc := range build.Services() {
-		fmt.Fprintf(stdout, "  %-9s compiling ... ", svc)
-		t0 := time.Now()
-		var blog bytes.Buffer
-		res, err := build.Build(ctx, build.Options{Service: svc, GOARCH: arch, Log: &blog})
-		if err != nil {
-			fmt.Fprintln(stdout, "failed")
-			return nil, fmt.Errorf("build %s image: %w", svc, err)
-		}
-		fmt.Fprintf(stdout, "%v, ", time.Since(t0).Round(100*time.Millisecond))
+	for i, svc := range services {
+		res := results[i]
 		img := builtImage{service: svc, ref: imageRepo + svc + ":" + res.Tag}
+		fmt.Fprintf(stdout, "  %-9s ", svc)
 		if _, err := d.run(ctx, "image", "inspect", "--format", "{{.Id}}", img.ref); err != nil {
 			fmt.Fprint(stdout, "docker build ... ")
 			t1 := time.Now()
@@ -142,7 +156,7 @@ func (d dockerCLI) buildImages(ctx context.Context, arch string, stdout io.Write
 			img.built = true
 			fmt.Fprintf(stdout, "%v, ", time.Since(t1).Round(100*time.Millisecond))
 		} else {
-			fmt.Fprint(stdout, "image up to date, ")
+			fmt.Fprint(stdout, "up to date, ")
 		}
 		if _, err := d.run(ctx, "tag", img.ref, imageRepo+svc+":"+localTag); err != nil {
 			fmt.Fprintln(stdout, "failed")
@@ -150,6 +164,7 @@ func (d dockerCLI) buildImages(ctx context.Context, arch string, stdout io.Write
 		}
 		size, err := d.run(ctx, "image", "inspect", "--format", "{{.Size}}", img.ref)
 		if err != nil {
+			fmt.Fprintln(stdout, "failed")
 			return nil, fmt.Errorf("inspect %s image: %w", svc, err)
 		}
 		img.size, _ = strconv.ParseInt(size, 10, 64)
