@@ -204,10 +204,7 @@ func runContainers(ctx context.Context, cfg config, stdout, stderr io.Writer, lo
 	if err := checkFree(portSpec{"upload", cfg.port, "port"}); err != nil {
 		return err
 	}
-	if left, err := d.run(ctx, "ps", "-a", "--filter", "label="+runLabel, "--format", "{{.Names}}"); err == nil && left != "" {
-		fmt.Fprintf(stderr, "note: containers from an earlier container run still exist (%s); remove them with:\n  docker rm -f $(docker ps -aq --filter label=%s)\n",
-			strings.ReplaceAll(left, "\n", ", "), runLabel)
-	}
+	warnLeftovers(ctx, d, stderr)
 	images, err := d.buildImages(ctx, arch, stdout, false)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -268,6 +265,22 @@ func runContainers(ctx context.Context, cfg config, stdout, stderr io.Writer, lo
 	case name := <-r.died:
 		return r.deathError(name)
 	}
+}
+
+// warnLeftovers points out containers and networks of earlier container runs
+// that were killed before they could clean up, with the command that removes
+// them. It does not remove them itself: another run may still be using them.
+func warnLeftovers(ctx context.Context, d dockerCLI, w io.Writer) {
+	filter := "label=" + runLabel
+	cs, err1 := d.run(ctx, "ps", "-a", "--filter", filter, "--format", "{{.Names}}")
+	ns, err2 := d.run(ctx, "network", "ls", "--filter", filter, "--format", "{{.Name}}")
+	if err1 != nil || err2 != nil || cs == "" && ns == "" {
+		return
+	}
+	names := strings.Fields(cs + " " + ns)
+	fmt.Fprintf(w, "note: %s from earlier container runs still exist (another run may be using them); if not, remove them with:\n"+
+		"  docker rm -f $(docker ps -aq --filter %s); docker network rm $(docker network ls -q --filter %s)\n",
+		strings.Join(names, ", "), filter, filter)
 }
 
 // containerRun is one container run's state.

@@ -244,3 +244,24 @@ func TestRunContainersDeath(t *testing.T) {
 		t.Errorf("networks left: %q (%v)", left, err)
 	}
 }
+
+// Leftovers of a run that could not clean up are pointed out with the
+// command that removes them.
+func TestWarnLeftovers(t *testing.T) {
+	d := requireDocker(t)
+	ctx := context.Background()
+	id, err := runID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "imagelabel-" + id + "-leftover"
+	if _, err := d.run(ctx, "network", "create", "--label", runLabel+"="+id, name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.run(ctx, "network", "rm", name) })
+	var out syncBuffer
+	warnLeftovers(ctx, d, &out)
+	if !strings.Contains(out.String(), name) || !strings.Contains(out.String(), "docker network rm $(docker network ls -q --filter label="+runLabel+")") {
+		t.Errorf("warnLeftovers = %q; want %s named and the removal command", out.String(), name)
+	}
+}
