@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *out != "" && len(svcs) != 1 {
 		return fmt.Errorf("-out needs exactly one -service, got %d", len(svcs))
 	}
-	var logw io.Writer = stderr
+	logw := stderr
 	if *quiet {
 		logw = nil
 	}
