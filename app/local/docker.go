@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,7 +196,7 @@ func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 // On exit it stops the containers in the reverse order of the request flow
 // and removes every container and network labelled with this run's id.
 // Images are kept, so the next start is quick.
-func runContainers(ctx context.Context, cfg config, stdout, stderr io.Writer, logs *logMux) error {
+func runContainers(ctx context.Context, cfg config, stdout, stderr io.Writer, logs *logMux) (err error) {
 	start := time.Now()
 	d, arch, err := newDocker(ctx)
 	if err != nil {
@@ -362,12 +363,12 @@ func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
 	publish := fmt.Sprintf("%s:%s:%d", loopback, portArg(r.cfg.port), containerUpload)
 	specs := []spec{
 		{"localaws", "private", localawsAlias, awsEnv, nil},
-		{"rekog", "private", rekogAlias, append(svcEnv, "PORT="+itoa(containerRekog)), nil},
-		{"upload", "public", "", append(svcEnv,
-			"PORT="+itoa(containerUpload),
-			"REKOG_URL="+fmt.Sprintf("http://%s:%d", rekogAlias, containerRekog),
-			"MAX_UPLOAD_BYTES="+fmt.Sprint(r.cfg.maxUpload),
-		), []string{"--publish", publish}},
+		{"rekog", "private", rekogAlias, slices.Concat(svcEnv, []string{"PORT=" + itoa(containerRekog)}), nil},
+		{"upload", "public", "", slices.Concat(svcEnv, []string{
+			"PORT=" + itoa(containerUpload),
+			"REKOG_URL=" + fmt.Sprintf("http://%s:%d", rekogAlias, containerRekog),
+			"MAX_UPLOAD_BYTES=" + fmt.Sprint(r.cfg.maxUpload),
+		}), []string{"--publish", publish}},
 	}
 	for _, s := range specs {
 		args := []string{"create", "--name", r.name(s.svc), "--hostname", s.svc,
