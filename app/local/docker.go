@@ -86,7 +86,7 @@ func newDocker(ctx context.Context) (dockerCLI, string, error) {
 	defer cancel()
 	arch, err := d.run(pctx, "version", "--format", "{{.Server.Arch}}")
 	if err != nil {
-		return d, "", fmt.Errorf("Docker engine is not available: start it (or check DOCKER_HOST / docker context), or run without -containers: %w", err)
+		return d, "", fmt.Errorf("the Docker engine is not available: start it (or check DOCKER_HOST / docker context), or run without -containers: %w", err)
 	}
 	switch arch {
 	case "x86_64":

@@ -256,7 +256,10 @@ func waitHealthy(ctx context.Context, urls ...string) error {
 			last = err
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("health check %s: %w (last: %v)", u, ctx.Err(), last)
+				if last == nil {
+					return fmt.Errorf("health check %s: %w", u, ctx.Err())
+				}
+				return fmt.Errorf("health check %s: %w (last: %w)", u, ctx.Err(), last)
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
