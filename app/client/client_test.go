@@ -480,10 +480,10 @@ func TestProgressTerminal(t *testing.T) {
 		"  b.png                             [....................]  0 B / 2.0 KB\n" +
 		"\x1b[2F\x1b[J" +
 		"  a.png                             [##########..........]  50 B / 100 B\n" +
-		"  b.png                             sent 2.0 KB, labeling…\n" +
+		"  b.png                             sent 2.0 KB, waiting for the answer…\n" +
 		"\x1b[2F\x1b[J" +
 		"a.png: ok\n" +
-		"  b.png                             sent 2.0 KB, labeling…\n" +
+		"  b.png                             sent 2.0 KB, waiting for the answer…\n" +
 		"\x1b[1F\x1b[J" +
 		"b.png: 415 unsupported_media_type: nope\n"
 	if got := b.String(); got != want {

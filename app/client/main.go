@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if len(pos) == 0 {
 		fs.Usage()

@@ -101,15 +101,16 @@ func (p *progress) redraw() {
 		p.drawn++
 	}
 	p.lastDraw = time.Now()
-	io.WriteString(p.w, b.String())
+	// Progress is best effort: a closed stderr must not fail the uploads.
+	_, _ = io.WriteString(p.w, b.String())
 }
 
-// liveLine is "  name  [#####.....]  45.1 KB / 100.0 KB", or "labeling…"
+// liveLine is "  name  [#####.....]  45.1 KB / 100.0 KB", or "waiting for the answer…"
 // once every byte is sent and the service is working on the answer.
 func liveLine(f fileProgress) string {
 	name := truncate(f.name, 32)
 	if f.total > 0 && f.sent >= f.total {
-		return fmt.Sprintf("  %-32s  sent %s, labeling…", name, formatBytes(f.total))
+		return fmt.Sprintf("  %-32s  sent %s, waiting for the answer…", name, formatBytes(f.total))
 	}
 	frac := 0.0
 	if f.total > 0 {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -72,7 +73,11 @@ func Start(tb testing.TB, env map[string]string) *System {
 		tb.Fatalf("e2e: localaws.New: %v", err)
 	}
 	awsSrv := &http.Server{Handler: aws, ReadHeaderTimeout: 10 * time.Second}
-	go awsSrv.Serve(awsLn)
+	go func() {
+		if err := awsSrv.Serve(awsLn); !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(logs, "e2e: localaws server: %v\n", err)
+		}
+	}()
 
 	base := map[string]string{
 		"BUCKET":                    Bucket,
@@ -109,7 +114,9 @@ func Start(tb testing.TB, env map[string]string) *System {
 		}
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
-		awsSrv.Shutdown(sctx)
+		if err := awsSrv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("localaws shutdown: %w", err))
+		}
 		if err := errors.Join(errs...); err != nil {
 			tb.Errorf("e2e: stopping the system: %v", err)
 		}
