@@ -48,6 +48,11 @@ const (
 	cleanupTimeout = 60 * time.Second
 )
 
+// taskMemory is the memory limit of the upload and rekog containers: the
+// deploy's default Fargate task size (uploadMemory and rekogMemory, 512 MiB),
+// so a service that would run out of memory in AWS does so here too.
+const taskMemory = "512m"
+
 // dockerCLI runs the docker command line. It uses the CLI rather than the
 // Engine API so that the user's Docker context, DOCKER_HOST and credentials
 // apply exactly as in their shell, and no Docker SDK joins the module.
@@ -363,12 +368,13 @@ func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
 	publish := fmt.Sprintf("%s:%s:%d", loopback, portArg(r.cfg.port), containerUpload)
 	specs := []spec{
 		{"localaws", "private", localawsAlias, awsEnv, nil},
-		{"rekog", "private", rekogAlias, slices.Concat(svcEnv, []string{"PORT=" + itoa(containerRekog)}), nil},
+		{"rekog", "private", rekogAlias, slices.Concat(svcEnv, []string{"PORT=" + itoa(containerRekog)}),
+			[]string{"--memory", taskMemory}},
 		{"upload", "public", "", slices.Concat(svcEnv, []string{
 			"PORT=" + itoa(containerUpload),
 			"REKOG_URL=" + fmt.Sprintf("http://%s:%d", rekogAlias, containerRekog),
 			"MAX_UPLOAD_BYTES=" + fmt.Sprint(r.cfg.maxUpload),
-		}), []string{"--publish", publish}},
+		}), []string{"--publish", publish, "--memory", taskMemory}},
 	}
 	for _, s := range specs {
 		args := []string{"create", "--name", r.name(s.svc), "--hostname", s.svc,

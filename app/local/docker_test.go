@@ -43,6 +43,7 @@ type inspected struct {
 	}
 	HostConfig struct {
 		ReadonlyRootfs bool
+		Memory         int64
 		CapDrop        []string
 		PortBindings   map[string][]struct{ HostIp, HostPort string }
 	}
@@ -133,6 +134,9 @@ func TestRunContainers(t *testing.T) {
 		}
 		if c.Config.Labels[runLabel] != id {
 			t.Errorf("%s: label %s = %q; want %q", svc, runLabel, c.Config.Labels[runLabel], id)
+		}
+		if svc != "localaws" && c.HostConfig.Memory != 512<<20 {
+			t.Errorf("%s memory limit = %d; want 512 MiB, the deploy's task size", svc, c.HostConfig.Memory)
 		}
 		if svc == "upload" {
 			continue
