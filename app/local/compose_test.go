@@ -53,6 +53,7 @@ type composeConfig struct {
 	Services map[string]struct {
 		Image       string
 		ReadOnly    bool     `yaml:"read_only"`
+		MemLimit    string   `yaml:"mem_limit"`
 		CapDrop     []string `yaml:"cap_drop"`
 		Ports       []any
 		Environment map[string]string
@@ -101,6 +102,9 @@ func TestComposeConfig(t *testing.T) {
 		}
 		if want := []string{"CMD", "/" + name, "-healthcheck"}; !slices.Equal(s.Healthcheck.Test, want) {
 			t.Errorf("%s healthcheck = %q; want %q (exec form: no shell in the image)", name, s.Healthcheck.Test, want)
+		}
+		if name != "localaws" && s.MemLimit != "512m" && s.MemLimit != "536870912" {
+			t.Errorf("%s mem_limit = %q; want 512m, the deploy's task memory", name, s.MemLimit)
 		}
 		if name != "upload" {
 			if len(s.Ports) != 0 {
