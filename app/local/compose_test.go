@@ -188,4 +188,26 @@ func TestComposeUp(t *testing.T) {
 	}
 	ur := postImage(t, base, testJPEG(t, 3))
 	t.Logf("compose: uploaded %s, %d labels", ur.Key, len(ur.Labels))
+
+	// rekog and localaws: nothing published, and the host has no route to
+	// their addresses on the internal network.
+	for svc, path := range map[string]string{"rekog": ":9090/healthz", "localaws": ":4566/_localaws/healthz"} {
+		id, err := d.run(ctx, "ps", "-q", "--filter", "label=com.docker.compose.project="+project,
+			"--filter", "label=com.docker.compose.service="+svc)
+		if err != nil || id == "" {
+			t.Fatalf("find %s container: %q %v", svc, id, err)
+		}
+		c := inspectContainer(t, d, id)
+		if len(c.HostConfig.PortBindings) != 0 {
+			t.Errorf("compose %s port bindings = %v; want none", svc, c.HostConfig.PortBindings)
+		}
+		if len(c.NetworkSettings.Networks) != 1 {
+			t.Errorf("compose %s networks = %v; want only the private one", svc, networkNames(c))
+		}
+		for _, n := range c.NetworkSettings.Networks {
+			if code, body := getStatus("http://"+n.IPAddress+path, 2*time.Second); code == 200 {
+				t.Errorf("host reached compose %s at %s: %d %s", svc, n.IPAddress, code, body)
+			}
+		}
+	}
 }
