@@ -15,19 +15,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"imagelabel/app/internal/api"
 	"imagelabel/app/internal/httpx"
 )
 
-// objectStore is the part of the S3 client upload uses.
+// objectStore is the part of the S3 client upload uses: PutObject and
+// nothing else, because upload's task role may only put objects under
+// uploads/ of the bucket (s3:PutObject on arn:aws:s3:::BUCKET/uploads/*).
+// Whether an object exists is rekog's to find out (Rekognition reads it with
+// rekog's role), never upload's.
 type objectStore interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
-	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
 // fileField is the multipart field holding the image (the reference client's name).
@@ -84,7 +84,7 @@ func handleUpload(cfg config, store objectStore, rk *rekogClient) http.Handler {
 		}
 		labels, err := rk.labels(r.Context(), key, opts)
 		if err != nil {
-			httpx.WriteError(w, r, err)
+			httpx.WriteError(w, r, storedButUnlabeled(key, err))
 			return
 		}
 		httpx.WriteJSON(w, r, http.StatusOK, api.UploadResponse{
@@ -246,7 +246,22 @@ func put(ctx context.Context, cfg config, store objectStore, key string, img *im
 	return nil
 }
 
-func handleLabels(cfg config, store objectStore, rk *rekogClient) http.Handler {
+// storedButUnlabeled is POST /upload's answer when labeling failed after the
+// image was stored: the labeling error with the key (so the client can retry
+// with GET /labels/{key}) and a message saying the image is stored. rekog's
+// 404 becomes 502 upstream_error: the object was just written, so rekog not
+// finding it is our fault (rekog reading another bucket, or its role lacking
+// s3:GetObject), not the caller's, and retrying would not help.
+func storedButUnlabeled(key string, err error) error {
+	if errors.Is(err, errNoImage) {
+		return &api.Error{Code: api.CodeUpstream, Key: key,
+			Message: "the image is stored but the labeler cannot read it", Err: err}
+	}
+	e := api.AsError(err)
+	return &api.Error{Code: e.Code, Key: key, Message: "the image is stored but " + e.Message, Err: err}
+}
+
+func handleLabels(cfg config, rk *rekogClient) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.PathValue("key")
 		if err := api.ValidateKey(key); err != nil {
@@ -258,49 +273,24 @@ func handleLabels(cfg config, store objectStore, rk *rekogClient) http.Handler {
 			httpx.WriteError(w, r, err)
 			return
 		}
-		if err := head(r.Context(), cfg, store, key); err != nil {
-			httpx.WriteError(w, r, err)
-			return
-		}
+		// No S3 lookup first: upload's role may not read the bucket. rekog
+		// answers 404 when Rekognition cannot read the object.
 		labels, err := rk.labels(r.Context(), key, opts)
 		if err != nil {
-			httpx.WriteError(w, r, err)
+			httpx.WriteError(w, r, unlabeled(key, err))
 			return
 		}
 		httpx.WriteJSON(w, r, http.StatusOK, api.KeyLabelsResponse{Key: key, Labels: labels})
 	})
 }
 
-// head checks that key exists: 404 when it does not, 502 when S3 fails.
-func head(ctx context.Context, cfg config, store objectStore, key string) error {
-	ctx, cancel := context.WithTimeout(ctx, cfg.storeTimeout)
-	defer cancel()
-	_, err := store.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(cfg.bucket), Key: aws.String(key)})
-	if err == nil {
-		return nil
-	}
-	if isNotFound(err) {
+// unlabeled is GET /labels/{key}'s answer when labeling failed. Nothing here
+// says the object is stored, so no error carries the key: rekog's 404 (the
+// object is missing, or rekog may not read it: Rekognition does not tell them
+// apart) is 404 not_found; other failures keep the client's classification.
+func unlabeled(key string, err error) error {
+	if errors.Is(err, errNoImage) {
 		return &api.Error{Code: api.CodeNotFound, Message: "no image with key " + key, Err: err}
 	}
-	return &api.Error{Code: api.CodeUpstream, Message: "looking up the image failed", Err: fmt.Errorf("head %s: %w", key, err)}
-}
-
-// isNotFound reports whether err says the object does not exist: HeadObject
-// has no body, so S3 (or a compatible store) may only give the status.
-func isNotFound(err error) bool {
-	var (
-		nf     *s3types.NotFound
-		nsk    *s3types.NoSuchKey
-		apiErr smithy.APIError
-		resp   *awshttp.ResponseError
-	)
-	switch {
-	case errors.As(err, &nf), errors.As(err, &nsk):
-		return true
-	case errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NotFound" || apiErr.ErrorCode() == "NoSuchKey"):
-		return true
-	case errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusNotFound:
-		return true
-	}
-	return false
+	return err
 }

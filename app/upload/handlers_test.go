@@ -6,22 +6,19 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"imagelabel/app/internal/api"
 )
@@ -312,7 +309,11 @@ func TestUploadFaults(t *testing.T) {
 		{"rekog 429", status(429), nil, 503, api.CodeUnavailable, 1},
 		{"rekog 422 (bad image): no retry", status(422), nil, 422, api.CodeUnprocessable, 1},
 		{"rekog 400: no retry", status(400), nil, 502, api.CodeUpstream, 1},
-		{"rekog 404: no retry", status(404), nil, 502, api.CodeUpstream, 1},
+		// The object was just stored, so rekog's "no image" is a fault of ours
+		// (rekog reading another bucket, or its role lacking s3:GetObject): 502
+		// with the key, never 404, and not retried.
+		{"rekog 404 not_found: 502, no retry", rekogNotFound, nil, 502, api.CodeUpstream, 1},
+		{"rekog 404 not rekog's JSON: no retry", status(404), nil, 502, api.CodeUpstream, 1},
 		{"rekog answers nonsense", func(_ int, w http.ResponseWriter) { _, _ = io.WriteString(w, "<html>") }, nil, 502, api.CodeUpstream, 1},
 		{"rekog answers {}", func(_ int, w http.ResponseWriter) { _, _ = io.WriteString(w, "{}") }, nil, 502, api.CodeUpstream, 1},
 		{"rekog answers nothing", garbage, nil, 502, api.CodeUpstream, 1},
@@ -338,11 +339,15 @@ func TestUploadFaults(t *testing.T) {
 			if r.status != tt.status || r.err.Error.Code != tt.code {
 				t.Errorf("POST /upload = %d %s; want %d %s (%s)", r.status, r.err.Error.Code, tt.status, tt.code, r.raw)
 			}
-			if tt.status != 200 && r.err.Key != key {
-				t.Errorf("stored but not labeled: key %q; want %q", r.err.Key, key)
+			if tt.status != 200 && (r.err.Key != key || !strings.HasPrefix(r.err.Error.Message, "the image is stored but ")) {
+				t.Errorf("stored but not labeled: key %q, message %q; want key %q and a message saying it is stored",
+					r.err.Key, r.err.Error.Message, key)
 			}
 			if strings.Contains(r.raw, "internal detail") || strings.Contains(r.raw, "127.0.0.1") {
 				t.Errorf("answer %s leaks internal details", r.raw)
+			}
+			if strings.Contains(tt.name, "404 not_found") && r.err.Error.Message != "the image is stored but the labeler cannot read it" {
+				t.Errorf("message %q; want the stored-but-unreadable message", r.err.Error.Message)
 			}
 			if e.store.count() != 1 {
 				t.Errorf("%d objects stored; want 1", e.store.count())
@@ -435,7 +440,6 @@ func TestGetLabels(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"/labels/uploads/" + hex64 + ".png", 404, api.CodeNotFound},
 		{"/labels/uploads/xyz.png", 400, api.CodeInvalidKey},
 		{"/labels/uploads/" + hex64 + ".gif", 400, api.CodeInvalidKey},
 		{"/labels/uploads/" + strings.ToUpper(hex64) + ".png", 400, api.CodeInvalidKey},
@@ -465,33 +469,80 @@ func TestGetLabels(t *testing.T) {
 		t.Errorf("GET /labels/uploads/../../etc/passwd = %d Location %q; want a redirect to the cleaned path", rec.Code, rec.Header().Get("Location"))
 	}
 
-	e.store.headErr = errors.New("internal detail: connection reset")
-	r := do(t, e.h, httptest.NewRequest("GET", "/labels/"+key, nil))
-	if r.status != 502 || r.err.Error.Code != api.CodeUpstream || strings.Contains(r.raw, "internal detail") {
-		t.Errorf("GET /labels with S3 failing = %d %s; want 502 upstream_error", r.status, r.raw)
+	if e.store.puts != 1 {
+		t.Errorf("%d PutObject calls; want only the upload's", e.store.puts)
 	}
 }
 
-func TestIsNotFound(t *testing.T) {
-	resp404 := &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
-		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 404}}, Err: errors.New("x")}}
-	resp500 := &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
-		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}}, Err: errors.New("x")}}
-	for _, tt := range []struct {
-		err  error
-		want bool
+// TestGetLabelsRekogFailures: GET /labels/{key} asks rekog directly (no S3
+// lookup: upload's role may not read the bucket). rekog's 404 not_found is
+// the caller's 404; no failure carries the key or claims the image is stored,
+// since nothing here knows it is.
+func TestGetLabelsRekogFailures(t *testing.T) {
+	key := "uploads/" + strings.Repeat("ab", 32) + ".png"
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	tests := []struct {
+		name    string
+		respond func(int, http.ResponseWriter)
+		edit    func(*config)
+		status  int
+		code    string
+		calls   int
 	}{
-		{&s3types.NotFound{}, true},
-		{&s3types.NoSuchKey{}, true},
-		{fmt.Errorf("head: %w", &smithy.GenericAPIError{Code: "NotFound"}), true},
-		{resp404, true},
-		{resp500, false},
-		{&smithy.GenericAPIError{Code: "AccessDenied"}, false},
-		{errors.New("boom"), false},
-	} {
-		if got := isNotFound(tt.err); got != tt.want {
-			t.Errorf("isNotFound(%v) = %v; want %v", tt.err, got, tt.want)
-		}
+		{"rekog 404 not_found: no such image", rekogNotFound, nil, 404, api.CodeNotFound, 1},
+		{"rekog 404 not rekog's JSON: misconfiguration", status(404), nil, 502, api.CodeUpstream, 1},
+		{"rekog 422", status(422), nil, 422, api.CodeUnprocessable, 1},
+		{"rekog 500 always: retried once", status(500), nil, 502, api.CodeUpstream, 2},
+		{"rekog 503", status(503), nil, 503, api.CodeUnavailable, 2},
+		{"rekog down", nil, func(c *config) { c.rekogURL, _ = c.rekogURL.Parse(closedURL) }, 503, api.CodeUnavailable, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var edits []func(*config)
+			if tt.edit != nil {
+				edits = append(edits, tt.edit)
+			}
+			e := newEnv(t, tt.respond, edits...)
+			r := do(t, e.h, httptest.NewRequest("GET", "/labels/"+key, nil))
+			if r.status != tt.status || r.err.Error.Code != tt.code {
+				t.Errorf("GET /labels = %d %s; want %d %s", r.status, r.raw, tt.status, tt.code)
+			}
+			var body map[string]any
+			if err := json.Unmarshal([]byte(r.raw), &body); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := body["key"]; ok || strings.Contains(r.err.Error.Message, "stored") {
+				t.Errorf("GET /labels = %s; want no \"key\" and no claim that the image is stored", r.raw)
+			}
+			if tt.code == api.CodeNotFound && r.err.Error.Message != "no image with key "+key {
+				t.Errorf("404 message %q; want %q", r.err.Error.Message, "no image with key "+key)
+			}
+			if strings.Contains(r.raw, "internal detail") || strings.Contains(r.raw, "127.0.0.1") {
+				t.Errorf("answer %s leaks internal details", r.raw)
+			}
+			if got := e.rekog.calls(); got != tt.calls {
+				t.Errorf("rekog called %d times; want %d", got, tt.calls)
+			}
+			if e.rekog.calls() > 0 && e.rekog.reqs[0].Key != key {
+				t.Errorf("rekog asked for %q; want %q", e.rekog.reqs[0].Key, key)
+			}
+		})
+	}
+}
+
+// TestObjectStoreIsPutOnly: upload's task role may only s3:PutObject under
+// uploads/ (issue 3), so the S3 interface the handlers get has exactly
+// PutObject; adding HeadObject, GetObject or anything else fails here.
+func TestObjectStoreIsPutOnly(t *testing.T) {
+	typ := reflect.TypeFor[objectStore]()
+	var names []string
+	for i := range typ.NumMethod() {
+		names = append(names, typ.Method(i).Name)
+	}
+	if fmt.Sprint(names) != "[PutObject]" {
+		t.Errorf("objectStore methods = %v; want only [PutObject] (upload's IAM role allows nothing else)", names)
 	}
 }
 

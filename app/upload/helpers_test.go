@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"imagelabel/app/internal/api"
 )
@@ -109,7 +108,6 @@ type fakeStore struct {
 	objects map[string]fakeObject
 	puts    int
 	putErr  error
-	headErr error
 	panic   bool
 }
 
@@ -139,18 +137,6 @@ func (f *fakeStore) PutObject(ctx context.Context, in *s3.PutObjectInput, _ ...f
 	}
 	f.objects[*in.Key] = fakeObject{data: data, contentType: *in.ContentType, checksum: *in.ChecksumSHA256}
 	return &s3.PutObjectOutput{}, nil
-}
-
-func (f *fakeStore) HeadObject(ctx context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.headErr != nil {
-		return nil, f.headErr
-	}
-	if _, ok := f.objects[*in.Key]; !ok {
-		return nil, &s3types.NotFound{}
-	}
-	return &s3.HeadObjectOutput{}, nil
 }
 
 func (f *fakeStore) count() int {
@@ -216,6 +202,14 @@ func status(code int) func(int, http.ResponseWriter) {
 		w.WriteHeader(code)
 		_, _ = fmt.Fprintf(w, `{"error":{"code":"x","message":"internal detail %d"}}`, code)
 	}
+}
+
+// rekogNotFound answers as rekog does when Rekognition reports
+// InvalidS3ObjectException: 404 with the JSON error code not_found.
+func rekogNotFound(_ int, w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = io.WriteString(w, `{"error":{"code":"not_found","message":"no image with key uploads/internal detail"}}`)
 }
 
 func testConfig(rekogURL string) config {

@@ -21,5 +21,5 @@ func addRoutes(mux *http.ServeMux, cfg config, store objectStore, rk *rekogClien
 	mux.Handle("GET /{$}", web.Handler())
 	mux.Handle("GET /assets/", web.Handler())
 	mux.Handle("POST /upload", handleUpload(cfg, store, rk))
-	mux.Handle("GET /labels/{key...}", handleLabels(cfg, store, rk))
+	mux.Handle("GET /labels/{key...}", handleLabels(cfg, rk))
 }
