@@ -105,6 +105,17 @@ var (
 // the caller's error: missing object 404, unreadable image 422, throttling or
 // unreachable 503, deadline 504, anything else 502. The SDK's message goes to
 // the log only.
+//
+// 404 is the only existence check in the system (upload may not read the
+// bucket). Rekognition answers InvalidS3ObjectException ("Amazon Rekognition
+// is unable to access the S3 object specified in the request") both when the
+// object is missing and when rekog's role may not read it; with s3:GetObject
+// but no s3:ListBucket, S3 itself answers 403 for a missing key, and
+// Rekognition still reports InvalidS3ObjectException. So 404 means "no image
+// rekog can read": exactly what GET /labels needs, as long as rekog's role
+// has s3:GetObject on uploads/* (a missing grant would show as 404s; upload
+// turns rekog's 404 right after a PutObject into 502).
+// https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectLabels.html
 func detectError(ctx context.Context, key string, err error) *api.Error {
 	var (
 		invalidObj *types.InvalidS3ObjectException

@@ -189,6 +189,10 @@ func TestLabelsErrorMapping(t *testing.T) {
 		code   string
 	}{
 		{"missing object", &types.InvalidS3ObjectException{Message: msg}, 404, api.CodeNotFound},
+		// What Rekognition answers when S3 refused it (403: no s3:GetObject, or
+		// a missing key without s3:ListBucket): the same exception, so 404 too.
+		{"object not readable", fmt.Errorf("internal detail: operation error Rekognition: DetectLabels: %w", &types.InvalidS3ObjectException{
+			Message: aws.String("Unable to get object metadata from S3. Check object key, region and/or access permissions.")}), 404, api.CodeNotFound},
 		{"bad format", &types.InvalidImageFormatException{Message: msg}, 422, api.CodeUnprocessable},
 		{"too large", &types.ImageTooLargeException{Message: msg}, 422, api.CodeUnprocessable},
 		{"throttling", &types.ThrottlingException{Message: msg}, 503, api.CodeUnavailable},
