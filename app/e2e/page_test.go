@@ -261,6 +261,18 @@ func TestPage(t *testing.T) {
 	}
 	shot(t, ctx, "page-desktop")
 
+	// Options: Max labels 2 sends maxLabels=2 and the page shows two labels.
+	do(t, ctx, "upload again with max labels 2",
+		chromedp.Click(chromedp.CSS("#options summary")),
+		chromedp.SendKeys(chromedp.ID("maxLabels"), "2"),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
+	)
+	if n := eval[int](t, ctx, `document.querySelectorAll('#labels li.label').length`); n != 2 {
+		t.Errorf("with Max labels 2 the page shows %d labels; want 2", n)
+	}
+	do(t, ctx, "clear max labels", chromedp.SetValue(chromedp.ID("maxLabels"), ""))
+
 	// Phone-sized viewport: nothing wider than the screen.
 	do(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	if w := eval[float64](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
