@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -431,18 +431,26 @@ func runModel(stack string, config map[string]string) (*planResult, error) {
 		return nil, fmt.Errorf("set %s: %w", pulumi.EnvConfig, err)
 	}
 	defer func() {
+		// Restoring the caller's environment cannot meaningfully fail.
 		if had {
-			os.Setenv(pulumi.EnvConfig, prev)
+			_ = os.Setenv(pulumi.EnvConfig, prev)
 		} else {
-			os.Unsetenv(pulumi.EnvConfig)
+			_ = os.Unsetenv(pulumi.EnvConfig)
 		}
 	}()
 
 	rec := newRecorder(config["aws:region"])
-	var mu sync.Mutex
-	outs := map[string]any{}
+	var (
+		mu      sync.Mutex
+		pending sync.WaitGroup
+		outs    = map[string]any{}
+	)
+	// RunErr does not wait for applies nobody consumes, so each recording
+	// apply is counted and awaited below.
 	record := func(name string, v pulumi.StringOutput) {
+		pending.Add(1)
 		v.ApplyT(func(s string) string {
+			defer pending.Done()
 			mu.Lock()
 			outs[name] = s
 			mu.Unlock()
@@ -452,6 +460,15 @@ func runModel(stack string, config map[string]string) (*planResult, error) {
 	if err := pulumi.RunErr(program(fakeBuild, record), pulumi.WithMocks(projectName, stack, rec)); err != nil {
 		return nil, err
 	}
+	done := make(chan struct{})
+	go func() { pending.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		return nil, fmt.Errorf("stack outputs did not resolve")
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	// Resources register concurrently; sort for a reproducible plan.
 	sort.Slice(rec.resources, func(i, j int) bool { return rec.resources[i].URN < rec.resources[j].URN })
 	return &planResult{Resources: rec.resources, Outputs: outs}, nil
@@ -609,7 +626,7 @@ func printTree(w io.Writer, stack string, res *planResult) error {
 		fmt.Fprintf(&b, "  %s = %v\n", k, res.Outputs[k])
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
-		return errors.Join(fmt.Errorf("write plan"), err)
+		return fmt.Errorf("write plan: %w", err)
 	}
 	return nil
 }
