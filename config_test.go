@@ -221,8 +221,8 @@ func TestKnobs(t *testing.T) {
 	t.Run("logRetentionDays", func(t *testing.T) {
 		p := model(t, "logRetentionDays=14")
 		groups := p.find(typLogGroup)
-		if len(groups) != 3 {
-			t.Fatalf("%d log groups; want 3 (upload, rekog, API access)", len(groups))
+		if len(groups) != 4 {
+			t.Fatalf("%d log groups; want 4 (upload, rekog, API access, VPC flow rejects)", len(groups))
 		}
 		for _, lg := range groups {
 			if lg.Inputs["retentionInDays"] != 14.0 {

@@ -86,6 +86,9 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		AZs:     azs.Names[:cfg.AZCount],
 		Region:  region.Name,
 		NATMode: cfg.NATMode,
+
+		AccountID:        caller.AccountId,
+		LogRetentionDays: cfg.LogRetentionDays,
 	})
 	if err != nil {
 		return nil, err

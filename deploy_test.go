@@ -67,6 +67,26 @@ func TestWiring(t *testing.T) {
 		if got := strs(t, ep.Inputs["routeTableIds"]); !reflect.DeepEqual(got, []string{id(privRT)}) {
 			t.Errorf("S3 endpoint route tables = %v; want [%s]", got, id(privRT))
 		}
+		fl := p.one(t, typFlowLog, "net")
+		flowGroup := p.one(t, typLogGroup, "net-flow")
+		if fl.Inputs["vpcId"] != id(vpc) || fl.Inputs["logDestination"] != arn(flowGroup) ||
+			fl.Inputs["iamRoleArn"] != arn(p.one(t, typRole, "net-flow")) || fl.Inputs["trafficType"] != "REJECT" ||
+			fl.Inputs["logDestinationType"] != "cloud-watch-logs" {
+			t.Errorf("flow log = %v; want REJECT records of %s to %s", fl.Inputs, id(vpc), arn(flowGroup))
+		}
+		flowPolicy := jsonField(t, p.one(t, typRolePolicy, "net-flow"), "policy")
+		if got := get(t, flowPolicy, "Statement.0.Resource"); got != arn(flowGroup)+":*" {
+			t.Errorf("flow log role writes to %v; want %s:*", got, arn(flowGroup))
+		}
+		flowTrust := jsonField(t, p.one(t, typRole, "net-flow"), "assumeRolePolicy")
+		if get(t, flowTrust, "Statement.0.Principal.Service") != "vpc-flow-logs.amazonaws.com" ||
+			get(t, flowTrust, "Statement.0.Condition.StringEquals.aws:SourceAccount") != mockAccount {
+			t.Errorf("flow log role trust = %v", flowTrust)
+		}
+		dsg := p.one(t, typDefaultSG, "net-default")
+		if dsg.Inputs["vpcId"] != id(vpc) || has(dsg.Inputs, "ingress") || has(dsg.Inputs, "egress") {
+			t.Errorf("default security group = %v; want the VPC's, with no rules", dsg.Inputs)
+		}
 		if vpc.Inputs["enableDnsSupport"] != true || vpc.Inputs["enableDnsHostnames"] != true {
 			t.Errorf("VPC DNS support/hostnames = %v/%v", vpc.Inputs["enableDnsSupport"], vpc.Inputs["enableDnsHostnames"])
 		}
@@ -403,6 +423,9 @@ func TestSecurity(t *testing.T) {
 			t.Errorf("rekog task policy = %+v; want %+v", got, wantRekog)
 		}
 		for _, r := range p.find(typRole) {
+			if r.Name == "net-flow" { // VPC flow logs; checked in TestWiring
+				continue
+			}
 			trust := jsonField(t, r, "assumeRolePolicy")
 			if got := get(t, trust, "Statement.0.Principal.Service"); got != "ecs-tasks.amazonaws.com" {
 				t.Errorf("role %s trusts %v", r.Name, got)
@@ -419,8 +442,8 @@ func TestSecurity(t *testing.T) {
 				t.Errorf("role %s: want one trust statement", r.Name)
 			}
 		}
-		if n := len(p.find(typRole)); n != 4 {
-			t.Errorf("%d roles; want 4 (task and execution role per service)", n)
+		if n := len(p.find(typRole)); n != 5 {
+			t.Errorf("%d roles; want 5 (task and execution role per service, flow logs)", n)
 		}
 		for _, r := range p.find(typRolePolicy) {
 			pol := jsonField(t, r, "policy").(map[string]any)
@@ -482,6 +505,12 @@ func TestSecurity(t *testing.T) {
 	t.Run("containers", func(t *testing.T) {
 		for _, name := range []string{"upload", "rekog"} {
 			c := container(t, p, name)
+			if c["user"] != "65532:65532" || c["privileged"] == true {
+				t.Errorf("%s user %v privileged %v; want non-root 65532", name, c["user"], c["privileged"])
+			}
+			if got := strs(t, get(t, c, "linuxParameters.capabilities.drop")); !reflect.DeepEqual(got, []string{"ALL"}) {
+				t.Errorf("%s drops capabilities %v; want ALL", name, got)
+			}
 			if c["readonlyRootFilesystem"] != true {
 				t.Errorf("%s readonlyRootFilesystem = %v", name, c["readonlyRootFilesystem"])
 			}

@@ -170,6 +170,8 @@ const (
 	typEIP         = "aws:ec2/eip:Eip"
 	typEndpoint    = "aws:ec2/vpcEndpoint:VpcEndpoint"
 	typSG          = "aws:ec2/securityGroup:SecurityGroup"
+	typDefaultSG   = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+	typFlowLog     = "aws:ec2/flowLog:FlowLog"
 	typIngress     = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 	typEgress      = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 	typCluster     = "aws:ecs/cluster:Cluster"

@@ -227,6 +227,10 @@ func (m *recorder) computed(typ, name string, in resource.PropertyMap) map[strin
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		ec2("vpce", "vpc-endpoint")
 		out["prefixListId"] = "pl-63a5400a"
+	case "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
+		ec2("sg", "security-group")
+	case "aws:ec2/flowLog:FlowLog":
+		ec2("fl", "vpc-flow-log")
 	case "aws:ec2/securityGroup:SecurityGroup":
 		ec2("sg", "security-group")
 		out["name"] = auto()

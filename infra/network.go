@@ -11,7 +11,9 @@ package infra
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -26,6 +28,10 @@ type NetworkArgs struct {
 	// first public subnet serving every private subnet. It is the cheap
 	// default; a per-AZ mode would add one NAT per AZ.
 	NATMode string
+	// AccountID limits the flow log role's trust to this account.
+	AccountID string
+	// LogRetentionDays is the retention of the flow log group.
+	LogRetentionDays int
 }
 
 // Network is a VPC with public subnets (internet gateway), private subnets
@@ -40,6 +46,7 @@ type Network struct {
 	PrivateRouteTableIDs pulumi.StringArrayOutput `pulumi:"privateRouteTableIds"`
 	S3EndpointID         pulumi.StringOutput      `pulumi:"s3EndpointId"`
 	NatGatewayID         pulumi.StringOutput      `pulumi:"natGatewayId"`
+	FlowLogGroupName     pulumi.StringOutput      `pulumi:"flowLogGroupName"`
 }
 
 // vpcCidr is the VPC range; subnets are /24s inside it: public 10.0.<i>.0/24,
@@ -183,6 +190,22 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("s3 endpoint %s: %w", name, err)
 	}
 
+	// The VPC's default security group is unused; strip its allow rules so
+	// nothing attached to it by mistake gets traffic (the provider removes
+	// every rule of the group it adopts when none are declared):
+	// https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-2
+	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default", &ec2.DefaultSecurityGroupArgs{
+		VpcId: vpc.ID(),
+		Tags:  pulumi.StringMap{"Name": pulumi.String(name + "-default-unused")},
+	}, parent); err != nil {
+		return nil, fmt.Errorf("default security group %s: %w", name, err)
+	}
+
+	flowLogs, err := newFlowLogs(ctx, name, vpc, args, parent)
+	if err != nil {
+		return nil, err
+	}
+
 	n.VpcID = vpc.ID().ToStringOutput()
 	n.VpcCidr = vpc.CidrBlock
 	n.PublicSubnetIDs = publicIDs.ToStringArrayOutput()
@@ -190,7 +213,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	n.PrivateRouteTableIDs = privateRTs.ToStringArrayOutput()
 	n.S3EndpointID = s3ep.ID().ToStringOutput()
 	n.NatGatewayID = nat.ID().ToStringOutput()
+	n.FlowLogGroupName = flowLogs
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"flowLogGroupName":     n.FlowLogGroupName,
 		"vpcId":                n.VpcID,
 		"vpcCidr":              n.VpcCidr,
 		"publicSubnetIds":      n.PublicSubnetIDs,
@@ -202,4 +227,64 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("outputs of network %s: %w", name, err)
 	}
 	return n, nil
+}
+
+// newFlowLogs records rejected traffic of the VPC to CloudWatch Logs: the
+// security groups deny by default, so REJECT records show what they stop
+// (and what a misconfigured rule would break) without paying to log every
+// accepted flow. Role and policy as documented in
+// https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+// with the confused-deputy conditions on the trust policy.
+func newFlowLogs(ctx *pulumi.Context, name string, vpc *ec2.Vpc, args *NetworkArgs, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	fail := func(what string, err error) (pulumi.StringOutput, error) {
+		return pulumi.StringOutput{}, fmt.Errorf("flow logs %s of %s: %w", what, name, err)
+	}
+	logs, err := cloudwatch.NewLogGroup(ctx, name+"-flow", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.Sprintf("/imagelabel/%s/vpc-flow-rejects", ctx.Stack()),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+	}, parent)
+	if err != nil {
+		return fail("log group", err)
+	}
+	trust, err := policyJSON(Statement{
+		Effect:    "Allow",
+		Principal: map[string]string{"Service": "vpc-flow-logs.amazonaws.com"},
+		Action:    "sts:AssumeRole",
+		Condition: map[string]any{
+			"StringEquals": map[string]string{"aws:SourceAccount": args.AccountID},
+			"ArnLike":      map[string]string{"aws:SourceArn": fmt.Sprintf("arn:aws:ec2:%s:%s:vpc-flow-log/*", args.Region, args.AccountID)},
+		},
+	})
+	if err != nil {
+		return fail("trust policy", err)
+	}
+	role, err := iam.NewRole(ctx, name+"-flow", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(trust),
+		Description:      pulumi.String("VPC flow logs of " + name + " to CloudWatch Logs"),
+	}, parent)
+	if err != nil {
+		return fail("role", err)
+	}
+	policy := logs.Arn.ApplyT(func(arn string) (string, error) {
+		return policyJSON(
+			Statement{Sid: "WriteFlowLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, Resource: arn + ":*"},
+			Statement{Sid: "FindLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: fmt.Sprintf("arn:aws:logs:%s:%s:log-group:*", args.Region, args.AccountID)},
+		)
+	}).(pulumi.StringOutput)
+	rp, err := iam.NewRolePolicy(ctx, name+"-flow", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}, parent)
+	if err != nil {
+		return fail("role policy", err)
+	}
+	if _, err := ec2.NewFlowLog(ctx, name, &ec2.FlowLogArgs{
+		VpcId:              vpc.ID(),
+		TrafficType:        pulumi.String("REJECT"),
+		LogDestinationType: pulumi.String("cloud-watch-logs"),
+		LogDestination:     logs.Arn,
+		IamRoleArn:         role.Arn,
+		// 60 s instead of the default 600 s: rejects show up while debugging.
+		MaxAggregationInterval: pulumi.Int(60),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{rp})); err != nil {
+		return fail("flow log", err)
+	}
+	return logs.Name, nil
 }

@@ -121,6 +121,15 @@ func containerDefinitions(a *FargateServiceArgs, image, logGroup string, env map
 		"essential": true,
 		// The services write nothing to disk (logs go to stdout).
 		"readonlyRootFilesystem": true,
+		// Same non-root user as the Dockerfile's USER, stated here too so
+		// the task definition alone shows it; no Linux capabilities are
+		// needed (ports above 1024, no raw sockets). Fargate allows dropping
+		// any capability:
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_KernelCapabilities.html
+		"user": "65532:65532",
+		"linuxParameters": map[string]any{
+			"capabilities": map[string]any{"drop": []string{"ALL"}},
+		},
 		// The port mapping's name is what Service Connect's portName refers
 		// to; appProtocol http lets the proxy apply HTTP timeouts and metrics:
 		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts-deploy.html
