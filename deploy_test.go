@@ -409,8 +409,7 @@ func TestSecurity(t *testing.T) {
 			return out
 		}
 		wantUpload := []stmt{
-			{[]string{"s3:GetObject", "s3:PutObject"}, bucketArn + "/uploads/*"},
-			{[]string{"s3:ListBucket"}, bucketArn},
+			{[]string{"s3:PutObject"}, bucketArn + "/uploads/*"},
 		}
 		if got := statements("upload-task"); !reflect.DeepEqual(got, wantUpload) {
 			t.Errorf("upload task policy = %+v; want %+v", got, wantUpload)

@@ -103,20 +103,14 @@ func NewTaskRole(ctx *pulumi.Context, name string, args *TaskRoleArgs, opts ...p
 	return r, nil
 }
 
-// UploadTaskPolicy is upload's task role policy: put and read back images
-// under uploads/ of the bucket, nothing else.
-//
-// s3:GetObject is needed because GET /labels/{key} checks the object with
-// HeadObject, which requires s3:GetObject; s3:ListBucket on the bucket is
-// needed so that HeadObject of a missing key answers 404 instead of 403
-// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html,
-// "Permissions"): without it upload could not tell "no such image" from
-// "access denied". It reveals only key names, which are content hashes.
+// UploadTaskPolicy is upload's task role policy: s3:PutObject under
+// uploads/ of the bucket and nothing else. upload never reads S3: GET
+// /labels/{key} asks rekog, whose DetectLabels answers "no such object" for
+// a missing key (docs/services.md), so no s3:GetObject or s3:ListBucket.
 func UploadTaskPolicy(bucketArn pulumi.StringInput) pulumi.StringOutput {
 	return bucketArn.ToStringOutput().ApplyT(func(arn string) (string, error) {
 		return policyJSON(
-			Statement{Sid: "PutAndReadUploads", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject"}, Resource: arn + "/uploads/*"},
-			Statement{Sid: "HeadMissingIs404", Effect: "Allow", Action: "s3:ListBucket", Resource: arn},
+			Statement{Sid: "PutUploads", Effect: "Allow", Action: "s3:PutObject", Resource: arn + "/" + UploadsPrefix + "*"},
 		)
 	}).(pulumi.StringOutput)
 }
@@ -129,7 +123,7 @@ func UploadTaskPolicy(bucketArn pulumi.StringInput) pulumi.StringOutput {
 func RekogTaskPolicy(bucketArn pulumi.StringInput) pulumi.StringOutput {
 	return bucketArn.ToStringOutput().ApplyT(func(arn string) (string, error) {
 		return policyJSON(
-			Statement{Sid: "ReadUploads", Effect: "Allow", Action: "s3:GetObject", Resource: arn + "/uploads/*"},
+			Statement{Sid: "ReadUploads", Effect: "Allow", Action: "s3:GetObject", Resource: arn + "/" + UploadsPrefix + "*"},
 			Statement{Sid: "DetectLabels", Effect: "Allow", Action: "rekognition:DetectLabels", Resource: "*"},
 		)
 	}).(pulumi.StringOutput)

@@ -175,7 +175,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		privateRTs = append(privateRTs, rt.ID())
 	}
 
-	// S3 traffic from the tasks (upload's PutObject/HeadObject, and the ECR
+	// S3 traffic from the tasks (upload's PutObject, and the ECR
 	// image layers, which ECR serves from S3) stays off the NAT gateway: a
 	// gateway endpoint is free, NAT data processing is not:
 	// https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html
