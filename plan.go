@@ -41,8 +41,9 @@ type planResource struct {
 	Custom  bool           `json:"custom"` // false for components
 	Inputs  map[string]any `json:"inputs"`
 	Outputs map[string]any `json:"outputs"`
-	// DependsOn lists the URNs of explicit dependencies (DependsOn options,
-	// components expanded to their children).
+	// DependsOn lists the URNs this resource waits for: the resources its
+	// inputs come from plus explicit DependsOn options (components expanded
+	// to their children), as sent to the engine.
 	DependsOn []string `json:"dependsOn,omitempty"`
 
 	rawInputs resource.PropertyMap
