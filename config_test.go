@@ -198,6 +198,9 @@ func TestKnobs(t *testing.T) {
 		if n := len(base.find(typScaleTarget)) + len(base.find(typScalePolicy)); n != 0 {
 			t.Errorf("default (max = desired): %d autoscaling resources; want none", n)
 		}
+		if got := base.one(t, typService, "upload").IgnoreChanges; len(got) != 0 {
+			t.Errorf("default: upload ignores changes to %v; want none without autoscaling", got)
+		}
 		p := model(t, "desiredCount=2", "maxCount=5")
 		for _, name := range []string{"upload", "rekog"} {
 			if got := p.one(t, typService, name).Inputs["desiredCount"]; got != 2.0 {
@@ -209,6 +212,11 @@ func TestKnobs(t *testing.T) {
 			if tg.Inputs["minCapacity"] != 2.0 || tg.Inputs["maxCapacity"] != 5.0 || tg.Inputs["resourceId"] != wantID ||
 				tg.Inputs["scalableDimension"] != "ecs:service:DesiredCount" || tg.Inputs["serviceNamespace"] != "ecs" {
 				t.Errorf("%s scaling target = %v; want 2..5 on %s", name, tg.Inputs, wantID)
+			}
+			// Application Auto Scaling owns the count once enabled; an `up`
+			// must not reset it.
+			if !slices.Contains(svc.IgnoreChanges, "desiredCount") {
+				t.Errorf("%s ignoreChanges = %v; want desiredCount", name, svc.IgnoreChanges)
 			}
 			pol := p.one(t, typScalePolicy, name+"-cpu")
 			if pol.Inputs["policyType"] != "TargetTrackingScaling" || pol.Inputs["resourceId"] != wantID ||
@@ -440,5 +448,41 @@ func TestPulumiProjectFiles(t *testing.T) {
 	sink := diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{Color: colors.Never})
 	if _, err := workspace.LoadProjectStack(sink, proj, "Pulumi.dev.yaml"); err != nil {
 		t.Errorf("LoadProjectStack(Pulumi.dev.yaml) = %v", err)
+	}
+}
+
+// TestReadStackConfig: project keys may be written without the namespace,
+// secure values are never read, other namespaces stay as they are.
+func TestReadStackConfig(t *testing.T) {
+	dir := t.TempDir()
+	stack := "config:\n  aws:region: eu-west-1\n  azCount: 2\n  imagelabel:containerInsights: true\n  imagelabel:namespace:\n    secure: AAABAKxyz\n"
+	if err := os.WriteFile(dir+"/Pulumi.other.yaml", []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readStackConfig(dir, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"aws:region": "eu-west-1", "imagelabel:azCount": "2", "imagelabel:containerInsights": "true", "imagelabel:namespace": "[secret]"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("readStackConfig = %v; want %v", got, want)
+	}
+	// The plan uses that file: the region reaches the mocks and the outputs.
+	var out bytes.Buffer
+	if err := runPlan([]string{"--json", "--stack", "other", "--set", "namespace=x.internal"}, dir, &out); err != nil {
+		t.Fatalf("plan --stack other: %v", err)
+	}
+	var doc planResult
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Outputs["region"] != "eu-west-1" || doc.Outputs["serviceConnectNamespace"] != "x.internal" {
+		t.Errorf("plan --stack other outputs = %v", doc.Outputs)
+	}
+	if n := len(doc.find(typSubnet)); n != 4 {
+		t.Errorf("azCount: 2 (unnamespaced) gave %d subnets; want 4", n)
+	}
+	if err := runPlan([]string{"--stack", "other"}, dir, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "imagelabel:namespace") {
+		t.Errorf("plan with a secret namespace = %v; want a namespace error", err)
 	}
 }

@@ -45,6 +45,9 @@ type planResource struct {
 	// inputs come from plus explicit DependsOn options (components expanded
 	// to their children), as sent to the engine.
 	DependsOn []string `json:"dependsOn,omitempty"`
+	// IgnoreChanges lists inputs Pulumi leaves alone after creation (e.g. an
+	// autoscaled service's desiredCount).
+	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
 
 	rawInputs resource.PropertyMap
 }
@@ -151,6 +154,7 @@ func (m *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 			r.Parent = ""
 		}
 		r.DependsOn = rpc.GetDependencies()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		sort.Strings(r.DependsOn)
 		r.URN = urnOf(rpc.GetParent(), args.TypeToken, args.Name)
 	}
