@@ -283,7 +283,7 @@ func TestTimeout(t *testing.T) {
 
 func TestParallelUploads(t *testing.T) {
 	f, url := startFake(t)
-	f.delay = 100 * time.Millisecond
+	f.delay = 200 * time.Millisecond
 	dir := t.TempDir()
 	var files []string
 	for i := range 7 {
@@ -295,7 +295,7 @@ func TestParallelUploads(t *testing.T) {
 		t.Fatalf("upload 7 files: %v\n%s", err, errOut)
 	}
 	if got := f.maxSeen.Load(); got != 3 {
-		t.Errorf("most uploads in flight = %d; want 3 (--concurrency 3, 7 files of 100ms each)", got)
+		t.Errorf("most uploads in flight = %d; want 3 (--concurrency 3, 7 files of 200ms each)", got)
 	}
 	if !strings.Contains(errOut, "7 uploaded, 0 failed (7 files in") {
 		t.Errorf("stderr lacks the summary:\n%s", errOut)

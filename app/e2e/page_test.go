@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -279,6 +280,23 @@ func TestPage(t *testing.T) {
 		t.Errorf("page is %v px wide at a 390 px viewport; want no horizontal scrolling", w)
 	}
 	shot(t, ctx, "page-phone")
+	// Dark colour scheme: the page follows prefers-color-scheme.
+	dark := func(on bool) {
+		t.Helper()
+		f := []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "light"}}
+		if on {
+			f[0].Value = "dark"
+		}
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: f}); err != nil {
+			t.Fatalf("emulate prefers-color-scheme: %v", err)
+		}
+	}
+	dark(true)
+	if bg := eval[string](t, ctx, `getComputedStyle(document.documentElement).backgroundColor`); bg != "rgb(13, 17, 23)" {
+		t.Errorf("dark scheme background = %s; want rgb(13, 17, 23)", bg)
+	}
+	shot(t, ctx, "page-phone-dark")
+	dark(false)
 	do(t, ctx, "desktop viewport", chromedp.EmulateViewport(1024, 768))
 
 	// Not an image, though named .png: the API's 415 message, in words.
