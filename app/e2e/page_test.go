@@ -151,9 +151,8 @@ func apiUpload(t *testing.T, base, path string) (int, map[string]any) {
 	return res.StatusCode, v
 }
 
-// shot saves a full-page screenshot into $E2E_SCREENSHOT_DIR (to look at) or
-// the test's temp dir, and checks it is a PNG.
-func shot(t *testing.T, ctx context.Context, name string) {
+// shot saves a full-page screenshot as dir/name.png and checks it is a PNG.
+func shot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -163,10 +162,6 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	}
 	if _, err := png.DecodeConfig(bytes.NewReader(buf)); err != nil {
 		t.Fatalf("screenshot %s is not a PNG: %v", name, err)
-	}
-	dir := os.Getenv("E2E_SCREENSHOT_DIR")
-	if dir == "" {
-		dir = t.TempDir()
 	}
 	p := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(p, buf, 0o644); err != nil {
@@ -196,6 +191,10 @@ func TestPage(t *testing.T) {
 	sys := Start(t, nil)
 	dir := t.TempDir()
 	img := scene(t, dir)
+	shots := os.Getenv("E2E_SCREENSHOT_DIR")
+	if shots == "" {
+		shots = t.TempDir()
+	}
 
 	// The labels the API gives for this image: the page must show exactly these.
 	status, want := apiUpload(t, sys.URL, img)
@@ -232,11 +231,21 @@ func TestPage(t *testing.T) {
 	if w := eval[float64](t, ctx, `document.getElementById('preview').naturalWidth`); w != 320 {
 		t.Errorf("preview naturalWidth = %v; want 320 (the chosen image)", w)
 	}
+	// Record every status the page announces, to see the XHR upload events fire.
+	do(t, ctx, "watch the status", chromedp.Evaluate[chromedp.Void](`window.statusTrail = [];
+		new MutationObserver(() => statusTrail.push(document.getElementById('status').textContent))
+			.observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true})`))
 	do(t, ctx, "upload and wait for labels",
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
 	)
 	labels := eval[[]shownLabel](t, ctx, readLabels)
+	trail := eval[[]string](t, ctx, `statusTrail`)
+	for _, want := range []string{"Uploading scene.png", "Uploaded scene.png; labeling…"} {
+		if !slices.ContainsFunc(trail, func(s string) bool { return strings.HasPrefix(s, want) }) {
+			t.Errorf("statuses announced %q; want one starting %q (upload progress events)", trail, want)
+		}
+	}
 	var gotNames []string
 	for _, l := range labels {
 		gotNames = append(gotNames, l.Name)
@@ -260,7 +269,7 @@ func TestPage(t *testing.T) {
 	if p := eval[float64](t, ctx, `document.getElementById('progress').value`); p != 100 {
 		t.Errorf("progress after upload = %v; want 100", p)
 	}
-	shot(t, ctx, "page-desktop")
+	shot(t, ctx, shots, "page-desktop")
 
 	// Options: Max labels 2 sends maxLabels=2 and the page shows two labels.
 	do(t, ctx, "upload again with max labels 2",
@@ -279,7 +288,7 @@ func TestPage(t *testing.T) {
 	if w := eval[float64](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("page is %v px wide at a 390 px viewport; want no horizontal scrolling", w)
 	}
-	shot(t, ctx, "page-phone")
+	shot(t, ctx, shots, "page-phone")
 	// Dark colour scheme: the page follows prefers-color-scheme.
 	dark := func(on bool) {
 		t.Helper()
@@ -295,7 +304,7 @@ func TestPage(t *testing.T) {
 	if bg := eval[string](t, ctx, `getComputedStyle(document.documentElement).backgroundColor`); bg != "rgb(13, 17, 23)" {
 		t.Errorf("dark scheme background = %s; want rgb(13, 17, 23)", bg)
 	}
-	shot(t, ctx, "page-phone-dark")
+	shot(t, ctx, shots, "page-phone-dark")
 	dark(false)
 	do(t, ctx, "desktop viewport", chromedp.EmulateViewport(1024, 768))
 
@@ -327,7 +336,7 @@ func TestPage(t *testing.T) {
 	if eval[bool](t, ctx, `!document.getElementById('results').hidden`) {
 		t.Errorf("old labels still shown after a failed upload")
 	}
-	shot(t, ctx, "page-error")
+	shot(t, ctx, shots, "page-error")
 
 	// Stored but not labeled (Rekognition failing): the message, the key, and
 	// a retry button that works once Rekognition is back.
@@ -347,7 +356,7 @@ func TestPage(t *testing.T) {
 	if title := eval[string](t, ctx, `document.getElementById('errorTitle').textContent`); title != "Stored, but labeling failed" {
 		t.Errorf("error title = %q; want Stored, but labeling failed", title)
 	}
-	shot(t, ctx, "page-retry")
+	shot(t, ctx, shots, "page-retry")
 	errText := eval[string](t, ctx, `document.getElementById('errorText').textContent`)
 	if errText == "" || strings.HasPrefix(errText, "{") || strings.Contains(errText, `"error"`) {
 		t.Errorf("error shown for a failed labeling = %q; want a plain message", errText)
