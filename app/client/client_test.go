@@ -403,6 +403,11 @@ func TestLabelsAndInfo(t *testing.T) {
 		t.Errorf("labels of an unknown key: err = %v; want the API's message", err)
 	}
 
+	out, _, err = runClient(t, nil, "--url", url, "--json", "labels", "nope/x.png")
+	if err == nil || !strings.HasPrefix(out, `{"error":{"code":"not_found"`) {
+		t.Errorf("--json labels of an unknown key = %q, %v; want the API's error JSON and a failure", out, err)
+	}
+
 	out, _, err = runClient(t, nil, "--url", url+"/", "info")
 	if err != nil || !strings.Contains(out, "name     upload") || !strings.Contains(out, "version  test-1") {
 		t.Errorf("info = %q, %v", out, err)

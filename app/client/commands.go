@@ -49,6 +49,10 @@ func cmdInfo(ctx context.Context, cl *apiClient, c config, stdout io.Writer) err
 func cmdLabels(ctx context.Context, cl *apiClient, c config, key string, stdout io.Writer) error {
 	body, err := cl.labels(ctx, key, labelQuery(c))
 	if err != nil {
+		// Under --json the API's error JSON still goes to stdout, as for upload.
+		if c.json && len(body) > 0 && json.Valid(body) {
+			_ = writeJSONLine(stdout, body)
+		}
 		return fmt.Errorf("labels %s: %w", key, err)
 	}
 	if c.json {
