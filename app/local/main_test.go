@@ -41,20 +41,23 @@ func TestMainExitStatus(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(30 * time.Second)
+			errc := make(chan error, 1)
+			go func() { errc <- cmd.Wait() }()
+			deadline := time.After(30 * time.Second)
 			for !bannerURL.MatchString(stdout.String()) {
-				if time.Now().After(deadline) {
+				select {
+				case err := <-errc:
+					t.Fatalf("exited before it was ready: %v\n%s\n%s", err, stdout.String(), stderr.String())
+				case <-deadline:
 					cmd.Process.Kill()
 					t.Fatalf("no banner within 30s:\n%s\n%s", stdout.String(), stderr.String())
+				case <-time.After(20 * time.Millisecond):
 				}
-				time.Sleep(20 * time.Millisecond)
 			}
 			t0 := time.Now()
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			errc := make(chan error, 1)
-			go func() { errc <- cmd.Wait() }()
 			select {
 			case err := <-errc:
 				if err != nil {
