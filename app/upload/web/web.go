@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -57,13 +58,17 @@ type page struct {
 // gets 404 and any other method 405. It expects the request's full path,
 // as upload mounts it at "GET /{$}" and "GET /assets/" without stripping.
 func Handler() http.Handler {
-	p, err := load(static)
+	p, err := embedded()
 	if err != nil {
 		// The files are compiled in; failing here means the binary is broken.
 		panic(err)
 	}
 	return p
 }
+
+// embedded hashes and indexes the embedded files once, however many routes
+// mount Handler.
+var embedded = sync.OnceValues(func() (*page, error) { return load(static) })
 
 func load(fsys fs.FS) (*page, error) {
 	p := &page{assets: map[string]file{}}
