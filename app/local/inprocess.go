@@ -163,8 +163,8 @@ func runInProcess(ctx context.Context, cfg config, stdout io.Writer, logs *logMu
 		return errors.Join(errs...)
 	}
 
-	// Ready when both services answer /healthz (rekog's too: upload's does
-	// not touch its dependencies).
+	// Ready when all three answer their health checks (rekog's and
+	// localaws's too: upload's /healthz does not touch its dependencies).
 	readyCtx, cancelReady := context.WithTimeout(ctx, readyTimeout)
 	readyErr := make(chan error, 1)
 	go func() {
