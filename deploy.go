@@ -221,7 +221,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		TaskRoleArn:      uploadRole.RoleArn,
 		RepositoryArn:    images["upload"].RepositoryArn,
 		Registry:         &infra.ServiceRegistry{RegistryArn: api.DiscoveryServiceArn},
-		DependsOn:        []pulumi.Resource{rekog},
+		DependsOn:        []pulumi.Resource{rekog.Service()},
 	}))
 	if err != nil {
 		return nil, err

@@ -75,9 +75,9 @@ type FargateServiceArgs struct {
 	Server *ServiceConnectServer
 	// Registry, when set, registers the tasks in a Cloud Map SRV service.
 	Registry *ServiceRegistry
-	// DependsOn orders the ECS service after these resources (a component
-	// stands for all its children). Children do not inherit the component's
-	// own dependencies, so ordering between services must be passed here.
+	// DependsOn orders the ECS service after these resources. Children do
+	// not inherit the component's own dependencies, so ordering between
+	// services must be passed here, as the other service's Service().
 	DependsOn []pulumi.Resource
 }
 
@@ -91,7 +91,15 @@ type FargateService struct {
 	TaskDefinitionArn pulumi.StringOutput `pulumi:"taskDefinitionArn"`
 	LogGroupName      pulumi.StringOutput `pulumi:"logGroupName"`
 	ExecutionRoleArn  pulumi.StringOutput `pulumi:"executionRoleArn"`
+
+	service *ecs.Service
 }
+
+// Service returns the ECS service resource itself, for ordering another
+// resource after it. (Depending on the component would not do: a component
+// stands only for the children already registered when the dependent
+// resource is sent, and the ECS service registers last.)
+func (s *FargateService) Service() *ecs.Service { return s.service }
 
 // Container health check: the scratch image has no shell, so CMD (not
 // CMD-SHELL) runs the binary's own probe. Limits: interval 5-300 s, timeout
@@ -345,6 +353,7 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 		}
 	}
 
+	s.service = svc
 	s.ServiceName = svc.Name
 	s.ServiceArn = svc.ID().ToStringOutput()
 	s.TaskDefinitionArn = td.Arn
