@@ -101,9 +101,9 @@ func TestContainerDefinitions(t *testing.T) {
 		t.Errorf("port mapping = %v", pm)
 	}
 	hc := d["healthCheck"].(map[string]any)
-	// ECS limits: interval 5-300, timeout 2-120 (< interval), retries 1-10, startPeriod 0-300.
+	// ECS limits: interval 5-300, timeout 2-60 (< interval), retries 1-10, startPeriod 0-300.
 	iv, to, re, sp := hc["interval"].(float64), hc["timeout"].(float64), hc["retries"].(float64), hc["startPeriod"].(float64)
-	if iv < 5 || iv > 300 || to < 2 || to > 120 || to >= iv || re < 1 || re > 10 || sp < 0 || sp > 300 {
+	if iv < 5 || iv > 300 || to < 2 || to > 60 || to >= iv || re < 1 || re > 10 || sp < 0 || sp > 300 {
 		t.Errorf("health check %v outside ECS limits", hc)
 	}
 	if d["stopTimeout"].(float64) > 120 {

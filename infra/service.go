@@ -103,8 +103,8 @@ func (s *FargateService) Service() *ecs.Service { return s.service }
 
 // Container health check: the scratch image has no shell, so CMD (not
 // CMD-SHELL) runs the binary's own probe. Limits: interval 5-300 s, timeout
-// 2-120 s, retries 1-10, startPeriod 0-300 s:
-// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+// 2-60 s (the stricter bound AWS has documented), retries 1-10, startPeriod
+// 0-300 s: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
 const (
 	healthInterval    = 15
 	healthTimeout     = 5
