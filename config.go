@@ -34,7 +34,7 @@ type Config struct {
 }
 
 // configKey documents one config key: its default and meaning. The table
-// drives Pulumi.yaml, docs/deploy.md and the --set validation of the plan.
+// drives Pulumi.yaml, README.md and the --set validation of the plan.
 type configKey struct {
 	Name    string
 	Default string
