@@ -51,6 +51,13 @@ func Load(ctx context.Context, getenv func(string) string) (aws.Config, error) {
 		opts = append(opts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN"))))
 	}
+	// No config.WithHTTPClient: the SDK's loader reads AWS_CA_BUNDLE from
+	// the process environment (set in many dev shells and CI images) and
+	// adds it to the HTTP client's roots, which it can do only to its own
+	// *awshttp.BuildableClient; any other client makes LoadDefaultConfig
+	// fail with "unable to add custom RootCAs HTTPClient". Transport tuning,
+	// if ever needed, must go through awshttp.NewBuildableClient().
+	// WithTransportOptions. TestLoadWithCABundle guards this.
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load aws config (region %s): %w", region, err)

@@ -2,8 +2,13 @@ package awsconf
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -99,5 +104,79 @@ func TestLoadErrors(t *testing.T) {
 	cfg, err := Load(context.Background(), envOf(map[string]string{"AWS_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "5"}))
 	if err != nil || cfg.Retryer().MaxAttempts() != 5 {
 		t.Errorf("Load(AWS_MAX_ATTEMPTS=5) = %v; want a retryer with 5 attempts", err)
+	}
+}
+
+// writeCert writes srv's certificate as a PEM bundle and returns its path.
+func writeCert(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bundle.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(path, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestLoadWithCABundle: with AWS_CA_BUNDLE in the process environment (the
+// SDK reads it there, not through getenv) Load works, and both clients made
+// from one config trust the bundle: an HTTPS endpoint whose certificate only
+// the bundle vouches for answers PutObject and DetectLabels.
+func TestLoadWithCABundle(t *testing.T) {
+	var rec recorded
+	plain := rec.server(t)
+	srv := httptest.NewTLSServer(plain.Config.Handler)
+	t.Cleanup(srv.Close)
+	env := envOf(map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": srv.URL,
+		"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_MAX_ATTEMPTS": "1",
+	})
+	put := func(cfg aws.Config) error {
+		_, err := NewS3(cfg, env).PutObject(context.Background(), &s3.PutObjectInput{
+			Bucket: aws.String("images"), Key: aws.String("uploads/x.png"), Body: strings.NewReader("data"),
+		})
+		return err
+	}
+
+	t.Setenv("AWS_CA_BUNDLE", writeCert(t, srv))
+	cfg, err := Load(context.Background(), env)
+	if err != nil {
+		t.Fatalf("Load with AWS_CA_BUNDLE set = %v", err)
+	}
+	if err := put(cfg); err != nil {
+		t.Errorf("PutObject over TLS trusted via AWS_CA_BUNDLE = %v", err)
+	}
+	_, err = NewRekognition(cfg, env).DetectLabels(context.Background(), &rekognition.DetectLabelsInput{
+		Image: &types.Image{S3Object: &types.S3Object{Bucket: aws.String("images"), Name: aws.String("uploads/x.png")}},
+	})
+	if err != nil {
+		t.Errorf("DetectLabels over TLS trusted via AWS_CA_BUNDLE = %v", err)
+	}
+
+	// Control: without the bundle the certificate is unknown.
+	t.Setenv("AWS_CA_BUNDLE", "")
+	cfg, err = Load(context.Background(), env)
+	if err != nil {
+		t.Fatalf("Load without AWS_CA_BUNDLE = %v", err)
+	}
+	var unknown x509.UnknownAuthorityError
+	if err := put(cfg); !errors.As(err, &unknown) {
+		t.Errorf("PutObject without the bundle = %v; want an unknown-authority error", err)
+	}
+}
+
+// TestLoadBadCABundle: a bundle that cannot be used fails Load at start,
+// rather than every AWS call later.
+func TestLoadBadCABundle(t *testing.T) {
+	env := envOf(map[string]string{"AWS_REGION": "us-east-1"})
+	notPEM := filepath.Join(t.TempDir(), "not.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(t.TempDir(), "missing.pem"), notPEM} {
+		t.Setenv("AWS_CA_BUNDLE", path)
+		if _, err := Load(context.Background(), env); err == nil {
+			t.Errorf("Load with AWS_CA_BUNDLE=%s = nil error; want error", filepath.Base(path))
+		}
 	}
 }
