@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -97,10 +98,12 @@ func waitHealthy(t *testing.T, url string, done chan error) {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-done:
+			done <- err // for the cleanup waiting on it, which would block forever otherwise
 			t.Fatalf("Serve exited early: %v", err)
 		default:
 		}
-		if resp, err := http.Get(url + "/healthz"); err == nil {
+		// A timeout: if Serve failed, nobody accepts on the listener it left open.
+		if resp, err := (&http.Client{Timeout: time.Second}).Get(url + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				return
@@ -314,7 +317,9 @@ func rekogRequests(t *testing.T, logs *syncBuffer) int {
 func TestServeWithAWSCABundle(t *testing.T) {
 	var certPEM []byte
 	newTLS := func(h http.Handler) *httptest.Server {
-		srv := httptest.NewTLSServer(h)
+		srv := httptest.NewUnstartedServer(h)
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the control's refused handshakes
+		srv.StartTLS()
 		certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 		return srv
 	}
