@@ -1,8 +1,17 @@
 package build_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"mime/multipart"
+	stdnet "net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -195,4 +204,102 @@ func TestImageLayerReproducible(t *testing.T) {
 	if layers[0] != layers[1] || layers[0] == "" {
 		t.Errorf("two builds of the same source gave layers %q and %q; want identical", layers[0], layers[1])
 	}
+}
+
+// TestUploadImageDrainsOnSIGTERM proves graceful shutdown inside the image
+// (where the binary is PID 1 with no init): an upload whose body is still
+// arriving when SIGTERM lands is finished and answered, and only then does the
+// container exit 0. localaws runs beside it as S3; rekog is deliberately
+// absent, so the answer is the "stored but not labelled" error with the key.
+func TestUploadImageDrainsOnSIGTERM(t *testing.T) {
+	dockertest.Require(t)
+	root := repoRoot(t)
+	net := dockertest.NewNetwork(t, false)
+	refs := map[string]string{}
+	for _, svc := range []string{"localaws", "upload"} {
+		res, err := build.Build(context.Background(), build.Options{Root: root, Service: svc, OutDir: filepath.Join(t.TempDir(), "ctx")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs[svc] = dockertest.BuildImage(t, res, svc)
+	}
+	aws := dockertest.Run(t, dockertest.RunOptions{
+		Image: refs["localaws"], Env: images["localaws"].env, Network: net,
+		Aliases: []string{"localaws.imagelabel.internal"}, Hardened: true,
+	})
+	up := dockertest.Run(t, dockertest.RunOptions{
+		Image: refs["upload"], Env: images["upload"].env, Network: net, Publish: []int{8080}, Hardened: true,
+	})
+	addr := up.HostAddr(8080)
+	dockertest.WaitHTTP(t, up, "http://"+addr+"/healthz", 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if out, code, err := aws.Exec(ctx, nil, "/localaws", "-healthcheck"); err != nil || code != 0 {
+		t.Fatalf("localaws not healthy: exit %d, %v\n%s", code, err, out)
+	}
+
+	// A multipart body holding a small valid PNG, sent in two halves.
+	var img bytes.Buffer
+	m := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for i := range m.Pix {
+		m.Pix[i] = byte(i * 7)
+	}
+	if err := png.Encode(&img, m); err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "drain.png")
+	fw.Write(img.Bytes())
+	mw.Close()
+	head := fmt.Sprintf("POST /upload HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nX-Request-Id: drain-test\r\nConnection: close\r\n\r\n",
+		addr, mw.FormDataContentType(), body.Len())
+	half := body.Len() / 2
+
+	conn, err := (&stdnet.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := conn.Write(append([]byte(head), body.Bytes()[:half]...)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the handler is now reading the body
+
+	if _, err := dockertest.Docker(ctx, "kill", "--signal", "TERM", up.Name); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	var st struct{ State struct{ Running bool } }
+	if err := up.Inspect(&st); err != nil || !st.State.Running {
+		t.Fatalf("upload exited (err %v) with a request in flight; want it to drain first\n%s", err, up.Logs())
+	}
+	if _, err := conn.Write(body.Bytes()[half:]); err != nil {
+		t.Fatalf("finishing the body after SIGTERM: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight upload got no response after SIGTERM: %v\nlogs:\n%s", err, up.Logs())
+	}
+	defer resp.Body.Close()
+	respBody, _ := io.ReadAll(resp.Body)
+	var got struct {
+		Key   string
+		Error *struct{ Code string }
+	}
+	if err := json.Unmarshal(respBody, &got); err != nil || !strings.HasPrefix(got.Key, "uploads/") || !strings.HasSuffix(got.Key, ".png") {
+		t.Errorf("in-flight upload answered %s %s; want JSON naming the stored uploads/<sha256>.png key", resp.Status, respBody)
+	}
+	if resp.Header.Get("X-Request-Id") != "drain-test" {
+		t.Errorf("X-Request-Id = %q; want drain-test echoed", resp.Header.Get("X-Request-Id"))
+	}
+
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	code, err := dockertest.Docker(wctx, "wait", up.Name)
+	if err != nil || code != "0" {
+		t.Errorf("upload after draining: exit %q, %v; want 0\n%s", code, err, up.Logs())
+	}
+	t.Logf("in-flight upload during SIGTERM answered %s %s", resp.Status, bytes.TrimSpace(respBody))
 }
