@@ -1,0 +1,62 @@
+package testutil
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestSyncBufferConcurrent(t *testing.T) {
+	var s SyncBuffer
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				_, _ = s.Write([]byte("ab\n"))
+				_ = s.String()
+			}
+		})
+	}
+	wg.Wait()
+	if got := strings.Count(s.String(), "ab\n"); got != 800 {
+		t.Errorf("writes seen = %d; want 800", got)
+	}
+	b := s.Bytes()
+	_, _ = s.Write([]byte("more"))
+	if len(b) != 2400 || bytes.HasSuffix(b, []byte("more")) {
+		t.Errorf("Bytes() = %d bytes, changed by a later write; want a 2400-byte copy", len(b))
+	}
+}
+
+func TestEncoders(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 7, 5))
+	img.Set(1, 1, color.RGBA{200, 10, 10, 255})
+	p, err := png.Decode(bytes.NewReader(EncodePNG(t, img)))
+	if err != nil || p.Bounds() != img.Bounds() || color.RGBAModel.Convert(p.At(1, 1)) != img.At(1, 1) {
+		t.Errorf("EncodePNG round trip = %v, %v; want the same 7x5 image", p.Bounds(), err)
+	}
+	j, err := jpeg.Decode(bytes.NewReader(EncodeJPEG(t, img, 90)))
+	if err != nil || j.Bounds() != img.Bounds() {
+		t.Errorf("EncodeJPEG round trip = %v, %v; want 7x5", j, err)
+	}
+}
+
+func TestPNGHeader(t *testing.T) {
+	for _, tt := range []struct {
+		ct    byte
+		model color.Model
+	}{{2, color.RGBAModel}, {6, color.NRGBAModel}} {
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(PNGHeader(30000, 2, tt.ct)))
+		if err != nil || format != "png" || cfg.Width != 30000 || cfg.Height != 2 || cfg.ColorModel != tt.model {
+			t.Errorf("DecodeConfig(PNGHeader(30000, 2, %d)) = %+v %q %v; want png 30000x2", tt.ct, cfg, format, err)
+		}
+		if _, err := png.Decode(bytes.NewReader(PNGHeader(4, 4, tt.ct))); err == nil {
+			t.Errorf("png.Decode(PNGHeader(4, 4, %d)) = nil error; want failure: there is no image data", tt.ct)
+		}
+	}
+}
