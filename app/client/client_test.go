@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -23,6 +22,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"imagelabel/internal/testutil"
 )
 
 // fakeAPI implements upload's HTTP contract closely enough to exercise the
@@ -137,12 +138,8 @@ func writePNG(t *testing.T, dir, name string, c color.Color, extra string) strin
 			img.Set(x, y, c)
 		}
 	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	b.WriteString(extra)
-	return writeFile(t, dir, name, b.Bytes())
+	b := append(testutil.EncodePNG(t, img), extra...)
+	return writeFile(t, dir, name, b)
 }
 
 func writeFile(t *testing.T, dir, name string, b []byte) string {

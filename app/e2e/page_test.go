@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"imagelabel/app/localaws"
+	"imagelabel/internal/testutil"
 )
 
 // chromium returns the browser to drive. Without one the test skips, except
@@ -115,12 +116,8 @@ func scene(t *testing.T, dir string) string {
 			img.Set(x, y, c)
 		}
 	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
 	p := filepath.Join(dir, "scene.png")
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(p, testutil.EncodePNG(t, img), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

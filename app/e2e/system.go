@@ -4,19 +4,18 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"imagelabel/app/localaws"
 	"imagelabel/app/rekog"
 	"imagelabel/app/upload"
+	"imagelabel/internal/testutil"
 )
 
 // Bucket is the bucket the system stores images in.
@@ -32,25 +31,9 @@ type System struct {
 	Logs *SyncBuffer
 }
 
-// SyncBuffer is a bytes.Buffer safe for concurrent writers.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// String returns everything written so far.
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// SyncBuffer is a bytes.Buffer safe for concurrent writers; an alias kept
+// so that System.Logs keeps its type name for callers.
+type SyncBuffer = testutil.SyncBuffer
 
 // Start starts localaws, rekog and upload on loopback ports and waits until
 // all three answer their health checks. env overrides the services' settings

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"imagelabel/internal/testutil"
 )
 
 // composeFile is compose.yaml at the module root (tests run in app/local).
@@ -155,7 +157,7 @@ func TestComposeUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.buildImages(ctx, arch, &syncBuffer{}, true); err != nil {
+	if _, err := d.buildImages(ctx, arch, &testutil.SyncBuffer{}, true); err != nil {
 		t.Fatal(err)
 	}
 	ln := listenLoopback(t)

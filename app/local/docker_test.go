@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"imagelabel/internal/testutil"
 )
 
 // requireDocker returns the docker CLI when the engine answers. Without it
@@ -192,10 +194,10 @@ func TestRunContainersPortTaken(t *testing.T) {
 	requireDocker(t)
 	taken := listenLoopback(t)
 	port := itoa(portOf(taken))
-	var stdout syncBuffer
+	var stdout testutil.SyncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := run(ctx, []string{"-containers", "-port", port}, func(string) string { return "" }, &stdout, &syncBuffer{})
+	err := run(ctx, []string{"-containers", "-port", port}, func(string) string { return "" }, &stdout, &testutil.SyncBuffer{})
 	want := "port " + port + " is already in use (upload); choose another with -port"
 	if err == nil || err.Error() != want {
 		t.Errorf("run -containers -port %s = %v; want %q", port, err, want)
@@ -214,7 +216,7 @@ func TestRunContainersNoDocker(t *testing.T) {
 	t.Setenv("DOCKER_CONTEXT", "")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := run(ctx, []string{"-containers", "-port=0"}, func(string) string { return "" }, &syncBuffer{}, &syncBuffer{})
+	err := run(ctx, []string{"-containers", "-port=0"}, func(string) string { return "" }, &testutil.SyncBuffer{}, &testutil.SyncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "Docker engine is not available") {
 		t.Errorf("run -containers without an engine = %v; want 'Docker engine is not available'", err)
 	}
@@ -263,7 +265,7 @@ func TestWarnLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.run(ctx, "network", "rm", name) })
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	warnLeftovers(ctx, d, &out)
 	if !strings.Contains(out.String(), name) || !strings.Contains(out.String(), "docker network rm $(docker network ls -q --filter label="+runLabel+")") {
 		t.Errorf("warnLeftovers = %q; want %s named and the removal command", out.String(), name)

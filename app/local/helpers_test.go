@@ -7,37 +7,17 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
+
+	"imagelabel/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of run's
-// goroutines and the test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // bannerURL matches the browser line run prints once the system is ready.
 var bannerURL = regexp.MustCompile(`browser:\s+(http://127\.0\.0\.1:\d+)/`)
@@ -45,7 +25,7 @@ var bannerURL = regexp.MustCompile(`browser:\s+(http://127\.0\.0\.1:\d+)/`)
 // running is a run started by startRun.
 type running struct {
 	base           string // upload's base URL
-	stdout, stderr *syncBuffer
+	stdout, stderr *testutil.SyncBuffer
 	cancel         context.CancelFunc
 	done           chan error
 	err            error // run's result once done is nil
@@ -84,7 +64,7 @@ func (r *running) stop() error {
 func startRun(t *testing.T, timeout time.Duration, args ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	r := &running{stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		r.done <- run(ctx, args, func(string) string { return "" }, r.stdout, r.stderr)
 	}()
@@ -123,11 +103,7 @@ func testJPEG(t *testing.T, seed int) []byte {
 			img.Set(x, y, c)
 		}
 	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return testutil.EncodeJPEG(t, img, 90)
 }
 
 // noisePNG returns a PNG of w×h random pixels: incompressible, so about
@@ -142,11 +118,7 @@ func noisePNG(t *testing.T, w, h int) []byte {
 			img.Pix[i] = 255
 		}
 	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return testutil.EncodePNG(t, img)
 }
 
 // uploadResponse is the part of POST /upload's answer the tests check.

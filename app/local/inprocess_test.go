@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"imagelabel/internal/testutil"
 )
 
 // The whole system in one process: upload a generated JPEG through upload's
@@ -100,7 +102,7 @@ func TestRunPortTaken(t *testing.T) {
 		flag, service string
 	}{{"port", "upload"}, {"rekog-port", "rekog"}, {"aws-port", "localaws"}} {
 		args := []string{"-port=0", "-rekog-port=0", "-aws-port=0", "-data", t.TempDir(), "-" + tt.flag + "=" + port}
-		var stdout, stderr syncBuffer
+		var stdout, stderr testutil.SyncBuffer
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := run(ctx, args, func(string) string { return "" }, &stdout, &stderr)
 		cancel()
@@ -123,7 +125,7 @@ func TestRunBadDataDir(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := run(ctx, []string{"-port=0", "-rekog-port=0", "-aws-port=0", "-data", filepath.Join(file, "sub")},
-		func(string) string { return "" }, &syncBuffer{}, &syncBuffer{})
+		func(string) string { return "" }, &testutil.SyncBuffer{}, &testutil.SyncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "sub") {
 		t.Errorf("run with data dir under a file = %v; want an error naming it", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"imagelabel/internal/testutil"
 )
 
 // buildBinary compiles this command once per test run.
@@ -35,7 +37,7 @@ func TestMainExitStatus(t *testing.T) {
 	bin := buildBinary(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr testutil.SyncBuffer
 			cmd := exec.Command(bin, "-port=0", "-rekog-port=0", "-aws-port=0", "-data", t.TempDir())
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {
@@ -89,7 +91,7 @@ func TestMainExitStatus(t *testing.T) {
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cmd := exec.CommandContext(ctx, bin, tt.args...)
-		var stderr syncBuffer
+		var stderr testutil.SyncBuffer
 		cmd.Stderr = &stderr
 		err := cmd.Run()
 		cancel()

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"imagelabel/internal/testutil"
 )
 
 func httpStatus(err error) int {
@@ -41,7 +43,7 @@ func apiCode(err error) string {
 func TestFaultThrottle(t *testing.T) {
 	e := newEnv(t, Options{}, noRetries)
 	ctx := context.Background()
-	img := encodePNG(t, solid(20, 20, color.White))
+	img := testutil.EncodePNG(t, solid(20, 20, color.White))
 	detectIn := &rekognition.DetectLabelsInput{Image: &types.Image{Bytes: img}}
 
 	e.srv.SetFault(Fault{Service: "rekognition", Kind: FaultThrottle, Times: 1})
@@ -70,7 +72,7 @@ func TestFaultRetriedBySDK(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.srv.SetFault(Fault{Service: "rekognition", Kind: FaultThrottle, Times: 2})
 	e.srv.SetFault(Fault{Service: "s3", Kind: FaultServerError, Status: 503, Times: 2})
-	img := encodePNG(t, solid(20, 20, color.White))
+	img := testutil.EncodePNG(t, solid(20, 20, color.White))
 	if _, err := e.rek.DetectLabels(context.Background(), &rekognition.DetectLabelsInput{Image: &types.Image{Bytes: img}}); err != nil {
 		t.Errorf("DetectLabels after 2 throttles with retries = %v; want success", err)
 	}
@@ -80,7 +82,7 @@ func TestFaultRetriedBySDK(t *testing.T) {
 func TestFaultServerError(t *testing.T) {
 	e := newEnv(t, Options{}, noRetries)
 	ctx := context.Background()
-	img := encodePNG(t, solid(20, 20, color.White))
+	img := testutil.EncodePNG(t, solid(20, 20, color.White))
 
 	e.srv.SetFault(Fault{Service: "rekognition", Kind: FaultServerError})
 	_, err := e.rek.DetectLabels(ctx, &rekognition.DetectLabelsInput{Image: &types.Image{Bytes: img}})
@@ -123,29 +125,11 @@ func TestFaultServerError(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestFaultLatency(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, noRetries)
 	ctx := context.Background()
-	img := encodePNG(t, solid(20, 20, color.White))
+	img := testutil.EncodePNG(t, solid(20, 20, color.White))
 	const delay = 300 * time.Millisecond
 	e.srv.SetFault(Fault{Service: "rekognition", Kind: FaultLatency, Latency: delay, Times: 1})
 
@@ -238,7 +222,7 @@ func TestConcurrentPutsAndDetect(t *testing.T) {
 			}()
 			for i := range n {
 				wg.Go(func() {
-					img := encodePNG(t, solid(64+i, 64, colours[i%3]))
+					img := testutil.EncodePNG(t, solid(64+i, 64, colours[i%3]))
 					key := fmt.Sprintf("uploads/%03d.png", i)
 					if _, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key), Body: bytes.NewReader(img), ContentType: aws.String("image/png")}); err != nil {
 						errs <- fmt.Errorf("put %s: %w", key, err)

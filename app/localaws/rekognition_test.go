@@ -3,15 +3,11 @@ package localaws
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"net/http"
 	"slices"
@@ -22,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rekognition"
 	"github.com/aws/aws-sdk-go-v2/service/rekognition/types"
 	"github.com/aws/smithy-go"
+
+	"imagelabel/internal/testutil"
 )
 
 // scene draws a w×h image: the top third sky blue, the rest grass green.
@@ -61,40 +59,6 @@ func checker(w, h, sq int) *image.Gray {
 	return img
 }
 
-func encodePNG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func encodeJPEG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// pngHeader is a PNG signature and a valid IHDR claiming w×h pixels, with no
-// image data: enough for image.DecodeConfig, nothing to decode.
-func pngHeader(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6 // 8-bit RGBA
-	_ = binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	chunk := append([]byte("IHDR"), ihdr...)
-	b.Write(chunk)
-	_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
-
 func labelNames(ls []types.Label) []string {
 	var out []string
 	for _, l := range ls {
@@ -114,7 +78,7 @@ func detect(t *testing.T, e *testEnv, in *rekognition.DetectLabelsInput) *rekogn
 
 func TestDetectLabelsS3Object(t *testing.T) {
 	e := newEnv(t, Options{Dir: t.TempDir()})
-	e.put(t, "uploads/scene.png", encodePNG(t, scene(300, 200)), "image/png")
+	e.put(t, "uploads/scene.png", testutil.EncodePNG(t, scene(300, 200)), "image/png")
 	in := &rekognition.DetectLabelsInput{
 		Image: &types.Image{S3Object: &types.S3Object{Bucket: aws.String(testBucket), Name: aws.String("uploads/scene.png")}},
 	}
@@ -150,7 +114,7 @@ func TestDetectLabelsS3Object(t *testing.T) {
 		t.Errorf("Sky parents = %v; want Nature first", sky.Parents)
 	}
 	// Deterministic: the same pixels, as bytes this time, give the same answer.
-	again := detect(t, e, &rekognition.DetectLabelsInput{Image: &types.Image{Bytes: encodePNG(t, scene(300, 200))}})
+	again := detect(t, e, &rekognition.DetectLabelsInput{Image: &types.Image{Bytes: testutil.EncodePNG(t, scene(300, 200))}})
 	if got := labelNames(again.Labels); !slices.Equal(got, names) {
 		t.Errorf("DetectLabels(bytes) = %v; want the S3 result %v", got, names)
 	}
@@ -169,12 +133,12 @@ func TestDetectLabelsContent(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{"red square png", encodePNG(t, solid(100, 100, color.RGBA{220, 20, 20, 255})), []string{"Red", "Color", "Square"}, []string{"Blue", "Sky", "Dark", "Landscape"}},
-		{"black portrait jpeg", encodeJPEG(t, solid(100, 200, color.Black)), []string{"Black", "Dark", "Monochrome", "Portrait"}, []string{"Bright", "Square"}},
-		{"white png", encodePNG(t, solid(120, 100, color.White)), []string{"White", "Bright", "Monochrome", "Landscape"}, []string{"Dark"}},
-		{"checkerboard", encodePNG(t, checker(256, 256, 2)), []string{"Texture", "Pattern", "Monochrome"}, []string{"Sky"}},
-		{"transparent png is white", encodePNG(t, image.NewNRGBA(image.Rect(0, 0, 50, 50))), []string{"White"}, []string{"Black"}},
-		{"sunset", encodeJPEG(t, func() image.Image {
+		{"red square png", testutil.EncodePNG(t, solid(100, 100, color.RGBA{220, 20, 20, 255})), []string{"Red", "Color", "Square"}, []string{"Blue", "Sky", "Dark", "Landscape"}},
+		{"black portrait jpeg", testutil.EncodeJPEG(t, solid(100, 200, color.Black), 90), []string{"Black", "Dark", "Monochrome", "Portrait"}, []string{"Bright", "Square"}},
+		{"white png", testutil.EncodePNG(t, solid(120, 100, color.White)), []string{"White", "Bright", "Monochrome", "Landscape"}, []string{"Dark"}},
+		{"checkerboard", testutil.EncodePNG(t, checker(256, 256, 2)), []string{"Texture", "Pattern", "Monochrome"}, []string{"Sky"}},
+		{"transparent png is white", testutil.EncodePNG(t, image.NewNRGBA(image.Rect(0, 0, 50, 50))), []string{"White"}, []string{"Black"}},
+		{"sunset", testutil.EncodeJPEG(t, func() image.Image {
 			img := solid(300, 200, color.RGBA{30, 30, 60, 255})
 			for y := range 70 {
 				for x := range 300 {
@@ -182,7 +146,7 @@ func TestDetectLabelsContent(t *testing.T) {
 				}
 			}
 			return img
-		}()), []string{"Sunset", "Orange"}, []string{"Vegetation"}},
+		}(), 90), []string{"Sunset", "Orange"}, []string{"Vegetation"}},
 	}
 	for _, tt := range tests {
 		out, err := e.rek.DetectLabels(context.Background(), &rekognition.DetectLabelsInput{
@@ -208,7 +172,7 @@ func TestDetectLabelsContent(t *testing.T) {
 
 func TestDetectLabelsOptions(t *testing.T) {
 	e := newEnv(t, Options{})
-	img := encodePNG(t, scene(300, 200))
+	img := testutil.EncodePNG(t, scene(300, 200))
 	base := func() *rekognition.DetectLabelsInput {
 		return &rekognition.DetectLabelsInput{Image: &types.Image{Bytes: img}, MinConfidence: aws.Float32(0)}
 	}
@@ -278,11 +242,11 @@ func sameSet(a, b []string) bool {
 
 func TestDetectLabelsErrors(t *testing.T) {
 	e := newEnv(t, Options{}, noRetries)
-	png := encodePNG(t, solid(10, 10, color.White))
+	png := testutil.EncodePNG(t, solid(10, 10, color.White))
 	var gifBuf bytes.Buffer
 	_ = gif.Encode(&gifBuf, solid(10, 10, color.White), nil)
 	e.put(t, "notimage.txt", []byte("hello, not an image"), "text/plain")
-	e.put(t, "huge-dims.png", pngHeader(20000, 20000), "image/png")
+	e.put(t, "huge-dims.png", testutil.PNGHeader(20000, 20000, 6), "image/png")
 	big := make([]byte, MaxS3ImageBytes+1)
 	copy(big, png)
 	e.put(t, "big.png", big, "image/png")
@@ -362,7 +326,7 @@ func TestRekognitionWire(t *testing.T) {
 	if code != 400 || m["__type"] != "SerializationException" {
 		t.Errorf("malformed JSON = %d %v; want 400 SerializationException", code, m)
 	}
-	img, _ := json.Marshal(encodePNG(t, solid(20, 20, color.White)))
+	img, _ := json.Marshal(testutil.EncodePNG(t, solid(20, 20, color.White)))
 	code, h, m = post("RekognitionService.DetectLabels", `{"Image":{"Bytes":`+string(img)+`}}`)
 	if code != 200 || h.Get("Content-Type") != "application/x-amz-json-1.1" {
 		t.Fatalf("DetectLabels raw = %d %v", code, m)

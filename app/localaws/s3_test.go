@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"imagelabel/internal/testutil"
 )
 
 const testBucket = "images"
@@ -491,7 +493,7 @@ func TestS3CopyMultipartAndHandPlacedFiles(t *testing.T) {
 	// Files placed or edited by hand in a bucket directory are served with
 	// the right ETag (s3afero alone answers 500, or hashes its JSON).
 	handPath := filepath.Join(dir, testBucket, "hand", "by-hand.png")
-	for i, content := range [][]byte{encodePNG(t, solid(30, 30, color.RGBA{200, 0, 0, 255})), []byte("edited later")} {
+	for i, content := range [][]byte{testutil.EncodePNG(t, solid(30, 30, color.RGBA{200, 0, 0, 255})), []byte("edited later")} {
 		_ = os.MkdirAll(filepath.Dir(handPath), 0o755)
 		if err := os.WriteFile(handPath, content, 0o644); err != nil {
 			t.Fatal(err)

@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,25 +20,8 @@ import (
 	"imagelabel/app/internal/api"
 	"imagelabel/app/internal/awsconf"
 	"imagelabel/app/localaws"
+	"imagelabel/internal/testutil"
 )
-
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestServeAgainstLocalAWS runs rekog.Serve against the in-process
 // localaws: labels for a stored image, 404 for a missing one, 422 for a
@@ -63,7 +44,7 @@ func TestServeAgainstLocalAWS(t *testing.T) {
 	url := "http://" + ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	go func() { done <- Serve(ctx, ln, getenv, logs) }()
 	defer func() {
 		cancel()
@@ -98,15 +79,14 @@ func TestServeAgainstLocalAWS(t *testing.T) {
 			img.Set(x, y, color.RGBA{30, 90, 220, 255})
 		}
 	}
-	var pngData bytes.Buffer
-	_ = png.Encode(&pngData, img)
+	pngData := testutil.EncodePNG(t, img)
 	hex := strings.Repeat("ab", 32)
 	imageKey := "uploads/" + hex + ".png"
 	textKey := "uploads/" + strings.Repeat("cd", 32) + ".png"
 	otherKey := "uploads/" + strings.Repeat("ef", 32) + ".png"
-	put("images", imageKey, pngData.Bytes())
+	put("images", imageKey, pngData)
 	put("images", textKey, []byte("not an image at all"))
-	put("other", otherKey, pngData.Bytes()) // exists, but in a bucket rekog must not read
+	put("other", otherKey, pngData) // exists, but in a bucket rekog must not read
 
 	call := func(body string, id string) (int, string) {
 		req, _ := http.NewRequest("POST", url+"/labels", strings.NewReader(body))

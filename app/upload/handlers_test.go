@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"imagelabel/app/internal/api"
+	"imagelabel/internal/testutil"
 )
 
 type env struct {
@@ -196,10 +197,10 @@ func TestUploadBadInputs(t *testing.T) {
 		{"png cut in half", func() *http.Request { return uploadReq(t, "", pngData[:len(pngData)/2]) }, 400, api.CodeMalformedImage},
 		{"png without IEND", func() *http.Request { return uploadReq(t, "", pngData[:len(pngData)-12]) }, 400, api.CodeMalformedImage},
 		{"png bad CRC", func() *http.Request { return uploadReq(t, "", badCRC) }, 400, api.CodeMalformedImage},
-		{"png 0x0", func() *http.Request { return uploadReq(t, "", pngHeaderOnly(0, 0)) }, 400, api.CodeMalformedImage},
-		{"png header 100000x100000", func() *http.Request { return uploadReq(t, "", pngHeaderOnly(100000, 100000)) }, 413, api.CodeDimensionsTooBig},
-		{"png header 30000x1", func() *http.Request { return uploadReq(t, "", pngHeaderOnly(30000, 1)) }, 413, api.CodeDimensionsTooBig},
-		{"png header 8000x8000", func() *http.Request { return uploadReq(t, "", pngHeaderOnly(8000, 8000)) }, 413, api.CodeDimensionsTooBig},
+		{"png 0x0", func() *http.Request { return uploadReq(t, "", testutil.PNGHeader(0, 0, 2)) }, 400, api.CodeMalformedImage},
+		{"png header 100000x100000", func() *http.Request { return uploadReq(t, "", testutil.PNGHeader(100000, 100000, 2)) }, 413, api.CodeDimensionsTooBig},
+		{"png header 30000x1", func() *http.Request { return uploadReq(t, "", testutil.PNGHeader(30000, 1, 2)) }, 413, api.CodeDimensionsTooBig},
+		{"png header 8000x8000", func() *http.Request { return uploadReq(t, "", testutil.PNGHeader(8000, 8000, 2)) }, 413, api.CodeDimensionsTooBig},
 		{"jpeg SOI only", func() *http.Request { return uploadReq(t, "", jpegData[:3]) }, 400, api.CodeMalformedImage},
 		{"jpeg cut in header", func() *http.Request { return uploadReq(t, "", jpegData[:100]) }, 400, api.CodeMalformedImage},
 		{"jpeg cut in half", func() *http.Request { return uploadReq(t, "", jpegData[:len(jpegData)/2]) }, 400, api.CodeMalformedImage},

@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
@@ -26,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"imagelabel/app/internal/api"
+	"imagelabel/internal/testutil"
 )
 
 // testImage draws a w x h picture whose pixels depend on seed, so every
@@ -44,20 +41,12 @@ func testImage(w, h int, seed uint64) *image.RGBA {
 
 func pngBytes(t testing.TB, w, h int, seed uint64) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, testImage(w, h, seed)); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return testutil.EncodePNG(t, testImage(w, h, seed))
 }
 
 func jpegBytes(t testing.TB, w, h int, seed uint64) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, testImage(w, h, seed), &jpeg.Options{Quality: 80}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return testutil.EncodeJPEG(t, testImage(w, h, seed), 80)
 }
 
 func gifBytes(t testing.TB) []byte {
@@ -66,22 +55,6 @@ func gifBytes(t testing.TB) []byte {
 	if err := gif.Encode(&b, testImage(16, 16, 1), nil); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
-}
-
-// pngHeaderOnly is a PNG signature and a valid IHDR (correct CRC) claiming
-// w x h pixels, and nothing else: what a decompression bomb starts with.
-func pngHeaderOnly(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	chunk := append([]byte("IHDR"), ihdr...)
-	_ = binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.Write(chunk)
-	_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
 	return b.Bytes()
 }
 
@@ -223,23 +196,12 @@ func testConfig(rekogURL string) config {
 }
 
 // syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+type syncBuffer struct{ testutil.SyncBuffer }
 
 func (s *syncBuffer) lines(t testing.TB) []map[string]any {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
+	sc := bufio.NewScanner(bytes.NewReader(s.Bytes()))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var m map[string]any

@@ -601,7 +601,7 @@ func TestRunSIGTERM(t *testing.T) {
 	if err := Run(context.Background(), []string{"-healthcheck"}, getenvOf(env), io.Discard, io.Discard); err == nil {
 		t.Errorf("Run(-healthcheck) after shutdown = nil; want error")
 	}
-	if !strings.Contains(stdout.b.String(), `"msg":"stopped"`) {
+	if !strings.Contains(stdout.String(), `"msg":"stopped"`) {
 		t.Errorf("no 'stopped' log line on stdout")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"imagelabel/app/internal/api"
+	"imagelabel/internal/testutil"
 )
 
 // seg builds a JPEG marker segment with a length field.
@@ -102,7 +103,7 @@ func TestCheckDimensions(t *testing.T) {
 // (30 GB of RGB) is refused after reading the header, allocating almost
 // nothing.
 func TestBombHeaderAllocatesLittle(t *testing.T) {
-	body, ct := form(t, "file", "bomb.png", pngHeaderOnly(100000, 100000))
+	body, ct := form(t, "file", "bomb.png", testutil.PNGHeader(100000, 100000, 2))
 	raw := body.Bytes()
 	_, params, _ := mime.ParseMediaType(ct)
 	var ms0, ms1 runtime.MemStats

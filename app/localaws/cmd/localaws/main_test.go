@@ -11,28 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"imagelabel/internal/testutil"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -40,9 +24,9 @@ func env(m map[string]string) func(string) string {
 
 // start runs run() in the background and returns the address it listens on
 // (read from its "listening" log line) and a channel with run's result.
-func start(t *testing.T, ctx context.Context, args []string, getenv func(string) string) (string, <-chan error, *syncBuffer) {
+func start(t *testing.T, ctx context.Context, args []string, getenv func(string) string) (string, <-chan error, *testutil.SyncBuffer) {
 	t.Helper()
-	var stderr syncBuffer
+	var stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, getenv, io.Discard, &stderr) }()
 	deadline := time.Now().Add(10 * time.Second)
