@@ -28,13 +28,13 @@ type env struct {
 	h     http.Handler
 	store *fakeStore
 	rekog *fakeRekog
-	logs  *syncBuffer
+	logs  *testutil.SyncBuffer
 	cfg   config
 }
 
 func newEnv(t *testing.T, respond func(int, http.ResponseWriter), edit ...func(*config)) *env {
 	t.Helper()
-	e := &env{store: newFakeStore(), rekog: newFakeRekog(t, respond), logs: &syncBuffer{}}
+	e := &env{store: newFakeStore(), rekog: newFakeRekog(t, respond), logs: &testutil.SyncBuffer{}}
 	e.cfg = testConfig(e.rekog.URL)
 	for _, f := range edit {
 		f(&e.cfg)
@@ -122,7 +122,7 @@ func TestUploadSuccess(t *testing.T) {
 		if e.rekog.ids[0] != "client-rid-1" || r.header.Get("X-Request-Id") != "client-rid-1" {
 			t.Errorf("%s: request id to rekog %q, echoed %q; want client-rid-1", tt.name, e.rekog.ids[0], r.header.Get("X-Request-Id"))
 		}
-		for _, l := range e.logs.lines(t) {
+		for _, l := range e.logs.JSONLines(t) {
 			if l["request_id"] != "client-rid-1" {
 				t.Errorf("%s: log line without the request id: %v", tt.name, l)
 			}
@@ -144,7 +144,7 @@ func TestUploadDefaultsAndGeneratedRequestID(t *testing.T) {
 	if len(id) != 32 || e.rekog.ids[0] != id {
 		t.Errorf("generated id %q, rekog got %q; want the same 32-hex id", id, e.rekog.ids[0])
 	}
-	for _, l := range e.logs.lines(t) {
+	for _, l := range e.logs.JSONLines(t) {
 		if l["request_id"] != id {
 			t.Errorf("log line without the generated request id: %v", l)
 		}

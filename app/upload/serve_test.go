@@ -27,6 +27,7 @@ import (
 	"imagelabel/app/internal/awsconf"
 	"imagelabel/app/localaws"
 	"imagelabel/app/rekog"
+	"imagelabel/internal/testutil"
 )
 
 // system is upload and rekog served by their real Serve functions against
@@ -40,8 +41,8 @@ type system struct {
 	uploadURL  string
 	rekogURL   string
 	env        map[string]string // upload's
-	uploadLogs *syncBuffer
-	rekogLogs  *syncBuffer
+	uploadLogs *testutil.SyncBuffer
+	rekogLogs  *testutil.SyncBuffer
 	s3         *s3.Client
 }
 
@@ -137,7 +138,7 @@ func startSystemWith(t *testing.T, newServer func(http.Handler) *httptest.Server
 	}
 	awsSrv := newServer(fake)
 	t.Cleanup(awsSrv.Close)
-	s := &system{aws: fake, awsURL: awsSrv.URL, uploadAWS: &awsRecorder{}, uploadLogs: &syncBuffer{}, rekogLogs: &syncBuffer{}}
+	s := &system{aws: fake, awsURL: awsSrv.URL, uploadAWS: &awsRecorder{}, uploadLogs: &testutil.SyncBuffer{}, rekogLogs: &testutil.SyncBuffer{}}
 	uploadAWS := newServer(s.uploadAWS.wrap(fake))
 	t.Cleanup(uploadAWS.Close)
 	rekogEnv := awsEnv(awsSrv.URL)
@@ -279,9 +280,9 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	s.checkUploadOnlyPuts(t)
 	// The request id reached rekog and every log line of that request in both services.
-	for name, logs := range map[string]*syncBuffer{"upload": s.uploadLogs, "rekog": s.rekogLogs} {
+	for name, logs := range map[string]*testutil.SyncBuffer{"upload": s.uploadLogs, "rekog": s.rekogLogs} {
 		n := 0
-		for _, l := range logs.lines(t) {
+		for _, l := range logs.JSONLines(t) {
 			if l["request_id"] == "e2e-png" {
 				n++
 			}
@@ -296,10 +297,10 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 // rekogRequests counts rekog's access log lines for POST /labels.
-func rekogRequests(t *testing.T, logs *syncBuffer) int {
+func rekogRequests(t *testing.T, logs *testutil.SyncBuffer) int {
 	t.Helper()
 	n := 0
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.JSONLines(t) {
 		if l["msg"] == "request" && l["path"] == "/labels" {
 			n++
 		}
@@ -433,7 +434,7 @@ func TestServeFaults(t *testing.T) {
 		t.Errorf("Rekognition failing: POST /upload = %d %s; want 502 with key", r.status, r.raw)
 	}
 	retried := false
-	for _, l := range s.uploadLogs.lines(t) {
+	for _, l := range s.uploadLogs.JSONLines(t) {
 		if l["msg"] == "rekog call failed, retrying" && l["request_id"] == r.header.Get("X-Request-Id") {
 			retried = true
 		}
@@ -580,7 +581,7 @@ func TestRunSIGTERM(t *testing.T) {
 	env["REKOG_URL"] = "http://127.0.0.1:1"
 	env["PORT"] = port
 	done := make(chan error, 1)
-	var stdout syncBuffer
+	var stdout testutil.SyncBuffer
 	go func() { done <- Run(context.Background(), nil, getenvOf(env), &stdout, io.Discard) }()
 	waitHealthy(t, "http://127.0.0.1:"+port, done)
 

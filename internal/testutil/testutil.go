@@ -6,8 +6,10 @@
 package testutil
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"hash/crc32"
 	"image"
 	"image/jpeg"
@@ -44,6 +46,27 @@ func (s *SyncBuffer) Bytes() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return bytes.Clone(s.b.Bytes())
+}
+
+// JSONLines parses everything written so far as JSON lines (as slog's
+// JSONHandler writes them) and returns one map per line, failing tb if a
+// line is not a JSON object or is longer than 1 MiB.
+func (s *SyncBuffer) JSONLines(tb testing.TB) []map[string]any {
+	tb.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(s.Bytes()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			tb.Fatalf("log line %q is not JSON: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatalf("testutil: read log lines: %v", err)
+	}
+	return out
 }
 
 // EncodePNG returns img encoded as PNG, failing tb if encoding fails.

@@ -60,3 +60,12 @@ func TestPNGHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONLines(t *testing.T) {
+	var s SyncBuffer
+	_, _ = s.Write([]byte(`{"msg":"a","n":1}` + "\n" + `{"msg":"` + strings.Repeat("x", 100_000) + `"}` + "\n"))
+	got := s.JSONLines(t)
+	if len(got) != 2 || got[0]["msg"] != "a" || got[0]["n"] != 1.0 || len(got[1]["msg"].(string)) != 100_000 {
+		t.Errorf("JSONLines = %d lines, first %v; want 2, the second 100000 characters long", len(got), got[0])
+	}
+}

@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,23 +17,6 @@ import (
 	"imagelabel/app/internal/api"
 	"imagelabel/internal/testutil"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct{ testutil.SyncBuffer }
-
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(s.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", sc.Text(), err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 func testLogger(t *testing.T, w io.Writer) *slog.Logger {
 	t.Helper()
@@ -73,7 +55,7 @@ func testMux() *http.ServeMux {
 }
 
 func TestRequestID(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	h := Wrap(testLogger(t, &logs), testMux())
 
 	// A well-formed client id is kept, echoed and in every line of the request.
@@ -87,7 +69,7 @@ func TestRequestID(t *testing.T) {
 	if !strings.Contains(rec.Body.String(), `"client-id-123"`) {
 		t.Errorf("handler saw request id %s; want client-id-123", rec.Body)
 	}
-	lines := logs.lines(t)
+	lines := logs.JSONLines(t)
 	if len(lines) != 2 {
 		t.Fatalf("got %d log lines; want 2 (handler + access): %v", len(lines), lines)
 	}
@@ -116,7 +98,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestPanicBecomes500JSON(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	srv := httptest.NewServer(Wrap(testLogger(t, &logs), testMux()))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/panic")
@@ -132,7 +114,7 @@ func TestPanicBecomes500JSON(t *testing.T) {
 		t.Errorf("GET /panic body = %+v; want internal without details", e)
 	}
 	var sawPanic bool
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.JSONLines(t) {
 		if l["msg"] == "panic" && l["panic"] == "secret internal detail" && l["request_id"] != nil {
 			sawPanic = true
 		}
