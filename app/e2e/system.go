@@ -114,31 +114,16 @@ func Start(tb testing.TB, env map[string]string) *System {
 		"http://" + rekogLn.Addr().String() + "/healthz",
 		sys.URL + "/healthz",
 	} {
-		for {
+		// One 30 s budget for all three; the cleanup prints the logs on failure.
+		testutil.WaitHTTP(tb, u, time.Until(deadline), func() error {
 			select {
 			case err := <-done:
 				exited++
-				tb.Fatalf("e2e: a service exited during start-up: %v\nlogs:\n%s", err, logs.String())
+				return fmt.Errorf("e2e: a service exited during start-up: %w\nlogs:\n%s", err, logs.String())
 			default:
+				return nil
 			}
-			if healthy(u) {
-				break
-			}
-			if time.Now().After(deadline) {
-				tb.Fatalf("e2e: %s not healthy within 30s\nlogs:\n%s", u, logs.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		})
 	}
 	return sys
-}
-
-func healthy(u string) bool {
-	c := http.Client{Timeout: 2 * time.Second}
-	res, err := c.Get(u)
-	if err != nil {
-		return false
-	}
-	res.Body.Close()
-	return res.StatusCode == http.StatusOK
 }

@@ -52,16 +52,7 @@ func TestServeAgainstLocalAWS(t *testing.T) {
 			t.Errorf("Serve = %v; want nil after cancel", err)
 		}
 	}()
-	for i := 0; ; i++ {
-		if resp, err := http.Get(url + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 200 {
-			t.Fatal("rekog never became healthy")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitHTTP(t, url+"/healthz", 4*time.Second, nil)
 
 	cfg, _ := awsconf.Load(context.Background(), getenv)
 	s3c := awsconf.NewS3(cfg, getenv)

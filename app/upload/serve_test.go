@@ -95,24 +95,15 @@ func serveOn(t *testing.T, serve func(context.Context, net.Listener, func(string
 
 func waitHealthy(t *testing.T, url string, done chan error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.WaitHTTP(t, url+"/healthz", 10*time.Second, func() error {
 		select {
 		case err := <-done:
 			done <- err // for the cleanup waiting on it, which would block forever otherwise
-			t.Fatalf("Serve exited early: %v", err)
+			return fmt.Errorf("Serve exited early: %w", err)
 		default:
+			return nil
 		}
-		// A timeout: if Serve failed, nobody accepts on the listener it left open.
-		if resp, err := (&http.Client{Timeout: time.Second}).Get(url + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s never became healthy", url)
+	})
 }
 
 func awsEnv(awsURL string) map[string]string {

@@ -14,8 +14,10 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
 )
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers and readers:
@@ -107,4 +109,33 @@ func PNGHeader(w, h uint32, colorType byte) []byte {
 	b.Write(chunk)
 	_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
 	return b.Bytes()
+}
+
+// WaitHTTP polls url every 20 ms until it answers 200 OK, and fails tb if
+// that does not happen within timeout or if alive (when not nil) returns an
+// error first; alive is called before every probe, so a test can stop
+// waiting for a server whose Serve already returned. Each probe has its own
+// 2 s timeout because a server that failed may leave its listener open with
+// nobody accepting on it.
+func WaitHTTP(tb testing.TB, url string, timeout time.Duration, alive func() error) {
+	tb.Helper()
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	for {
+		if alive != nil {
+			if err := alive(); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s not healthy (200 OK) within %v", url, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

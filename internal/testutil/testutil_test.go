@@ -2,13 +2,20 @@ package testutil
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestSyncBufferConcurrent(t *testing.T) {
@@ -67,5 +74,58 @@ func TestJSONLines(t *testing.T) {
 	got := s.JSONLines(t)
 	if len(got) != 2 || got[0]["msg"] != "a" || got[0]["n"] != 1.0 || len(got[1]["msg"].(string)) != 100_000 {
 		t.Errorf("JSONLines = %d lines, first %v; want 2, the second 100000 characters long", len(got), got[0])
+	}
+}
+
+// fatalTB records the first Fatal/Fatalf message and stops the goroutine, as
+// testing.T does, so WaitHTTP's failures can be checked.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalTB) Helper()           {}
+func (f *fatalTB) Fatal(args ...any) { f.msg = fmt.Sprint(args...); runtime.Goexit() }
+func (f *fatalTB) Fatalf(s string, args ...any) {
+	f.msg = fmt.Sprintf(s, args...)
+	runtime.Goexit()
+}
+
+// runWait runs WaitHTTP with a fatalTB and returns its failure ("" = none).
+func runWait(t *testing.T, url string, timeout time.Duration, alive func() error) string {
+	f := &fatalTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		WaitHTTP(f, url, timeout, alive)
+	}()
+	<-done
+	return f.msg
+}
+
+func TestWaitHTTP(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) <= 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	if msg := runWait(t, srv.URL, 5*time.Second, nil); msg != "" || calls.Load() != 4 {
+		t.Errorf("WaitHTTP on a server healthy at the 4th probe: failed %q after %d probes; want success after 4", msg, calls.Load())
+	}
+
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	start := time.Now()
+	msg := runWait(t, down.URL, 200*time.Millisecond, nil)
+	if !strings.Contains(msg, "not healthy") || time.Since(start) < 200*time.Millisecond {
+		t.Errorf("WaitHTTP on a 503 server = %q after %v; want a 'not healthy' failure after 200ms", msg, time.Since(start))
+	}
+
+	if msg := runWait(t, down.URL, 5*time.Second, func() error { return errors.New("exited early") }); msg != "exited early" {
+		t.Errorf("WaitHTTP with a dead server = %q; want alive's error", msg)
 	}
 }
