@@ -219,6 +219,12 @@ func TestWiring(t *testing.T) {
 			if td.Inputs["executionRoleArn"] != arn(p.one(t, typRole, tc.name+"-exec")) {
 				t.Errorf("%s execution role = %v", tc.name, td.Inputs["executionRoleArn"])
 			}
+			// Tasks must not start before their roles' permissions exist.
+			for _, pol := range []string{tc.name + "-task", tc.name + "-exec"} {
+				if u := p.one(t, typRolePolicy, pol).URN; !slices.Contains(td.DependsOn, u) {
+					t.Errorf("%s task definition dependencies %v do not include role policy %s", tc.name, td.DependsOn, u)
+				}
+			}
 			c := container(t, p, tc.name)
 			img := p.one(t, typImage, tc.name)
 			if c["image"] != img.Outputs["repoDigest"] || !strings.Contains(c["image"].(string), "@sha256:") {

@@ -89,13 +89,19 @@ func NewTaskRole(ctx *pulumi.Context, name string, args *TaskRoleArgs, opts ...p
 	if err != nil {
 		return nil, fmt.Errorf("role %s: %w", name, err)
 	}
-	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+	pol, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role:   role.Name,
 		Policy: args.Policy,
-	}, pulumi.Parent(r)); err != nil {
+	}, pulumi.Parent(r))
+	if err != nil {
 		return nil, fmt.Errorf("role policy %s: %w", name, err)
 	}
-	r.RoleArn = role.Arn
+	// The ARN handed to task definitions waits for the policy too: a task
+	// started on the bare role would get AccessDenied until the inline policy
+	// is attached, and the first uploads would fail.
+	r.RoleArn = pulumi.All(role.Arn, pol.ID()).ApplyT(func(v []any) string {
+		return v[0].(string)
+	}).(pulumi.StringOutput)
 	r.RoleName = role.Name
 	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{"roleArn": role.Arn, "roleName": role.Name}); err != nil {
 		return nil, fmt.Errorf("outputs of task role %s: %w", name, err)
