@@ -82,8 +82,20 @@ func TestRequestID(t *testing.T) {
 		t.Errorf("access log line = %v", l)
 	}
 
+	// API Gateway HTTP API request ids ($context.requestId, passed by the
+	// integration) are base64-like and must survive as they are.
+	for _, id := range []string{"JKJaXmPLvHcESHA=", "a+b/c=="} {
+		req := httptest.NewRequest("GET", "/healthz", nil)
+		req.Header.Set(HeaderRequestID, id)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if got := rec.Header().Get(HeaderRequestID); got != id {
+			t.Errorf("X-Request-Id %q -> %q; want it kept", id, got)
+		}
+	}
+
 	// Absent or unsafe ids are replaced by a generated one.
-	for _, id := range []string{"", "has space", "quote\"", strings.Repeat("a", 129)} {
+	for _, id := range []string{"", "has space", "quote\"", "semi;colon", "new\nline", strings.Repeat("a", 129)} {
 		req := httptest.NewRequest("GET", "/healthz", nil)
 		if id != "" {
 			req.Header.Set(HeaderRequestID, id)

@@ -68,7 +68,11 @@ func WithRequest(ctx context.Context, base *slog.Logger, id string) context.Cont
 
 // validRequestID bounds what a client may choose as id: it ends up in log
 // lines and in headers to rekog, so no spaces, quotes or control characters.
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+// It admits base64 ('=', '+', '/'), because API Gateway HTTP API request ids,
+// which the integration passes as X-Request-Id ($context.requestId), look
+// like "JKJaXmPLvHcESHA=":
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:=+/-]{1,128}$`)
 
 // newRequestID returns 16 random bytes in hex.
 func newRequestID() string {
