@@ -16,10 +16,11 @@ const (
 	rekogPort  = 9090
 )
 
-// Service Connect timeouts of rekog. upload gives a rekog call 20 s (and S3
-// 6 s: 26 s in all, under the API's 29 s integration timeout), so the proxy's
-// per-request limit sits just above upload's own deadline: upload's clean
-// 504 fires first, the proxy only catches a client that forgot its deadline.
+// Service Connect timeouts of rekog. upload gives a rekog call 20 s (and a
+// buffering slot 2 s, S3 5 s: 27 s in all, under the API's 29 s integration
+// timeout), so the proxy's per-request limit sits just above upload's own
+// deadline: upload's clean 504 fires first, the proxy only catches a client
+// that forgot its deadline.
 const (
 	rekogPerRequestTimeout = 25
 	rekogIdleTimeout       = 60

@@ -6,6 +6,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"imagelabel/app/upload"
+	"imagelabel/infra"
 )
 
 // TestWiring checks that every reference between resources points at the
@@ -563,4 +567,17 @@ func TestSecurity(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestIntegrationTimeoutCoversUploadBudget keeps API Gateway from cutting
+// upload short: upload's own deadlines must fire first, so the client gets
+// upload's answer (with the key of a stored image), not API Gateway's bare 504.
+func TestIntegrationTimeoutCoversUploadBudget(t *testing.T) {
+	integration := time.Duration(infra.IntegrationTimeoutMillis) * time.Millisecond
+	if upload.Budget >= integration {
+		t.Errorf("upload.Budget = %v; want under the integration timeout %v", upload.Budget, integration)
+	}
+	if got := time.Duration(rekogPerRequestTimeout) * time.Second; got >= integration {
+		t.Errorf("rekog Service Connect per-request timeout = %v; want under the integration timeout %v", got, integration)
+	}
 }

@@ -26,11 +26,14 @@ const DefaultPort = "8080"
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
 const DefaultMaxUploadBytes = 10 << 20
 
-// Deadlines of one upload after its body arrived. Their sum (26 s) stays
-// under API Gateway's 30 s integration timeout, so the client gets our
-// 502/503/504 with the key instead of API Gateway's bare 503.
+// Deadlines of one upload. The wait for a buffering slot, the store and the
+// labeling add up to at most 27 s, under the API's 29 s integration timeout
+// (API Gateway's maximum is 30 s), so the client gets our 502/503/504 with the
+// key instead of API Gateway's bare 503/504. The body itself crosses the VPC
+// link from API Gateway, which has already buffered it, in well under 1 s.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
 const (
-	storeTimeout = 6 * time.Second
+	storeTimeout = 5 * time.Second
 	labelTimeout = 20 * time.Second
 	// retryBackoff is the pause before the one retry of a call to rekog.
 	retryBackoff = 250 * time.Millisecond
@@ -38,8 +41,13 @@ const (
 	// MAX_UPLOAD_BYTES, so at most ~160 MiB with the default, which fits the
 	// smallest Fargate task); further uploads wait for a slot up to slotWait.
 	maxBuffering = 16
-	slotWait     = 10 * time.Second
+	slotWait     = 2 * time.Second
 )
+
+// Budget is the longest upload's own deadlines let a request run once its
+// body has arrived (slot wait, store, labeling with its retry). The deploy
+// keeps the API's integration timeout above it (tested there).
+const Budget = slotWait + storeTimeout + labelTimeout
 
 // limits: ReadTimeout lets a 10 MiB body arrive at ~1.4 Mbit/s; WriteTimeout
 // runs from the end of the headers, so it covers the body plus both deadlines.
