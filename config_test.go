@@ -144,6 +144,13 @@ func TestKnobs(t *testing.T) {
 		if len(azs) != 3 {
 			t.Errorf("azCount=3: subnets in %d zones", len(azs))
 		}
+		// The mock, like AWS, lists an opted-in Local Zone unless the program
+		// asks for standard zones only.
+		for az := range azs {
+			if s, _ := az.(string); strings.Count(s, "-") != 2 {
+				t.Errorf("azCount=3: subnet in %v; want only standard zones (opt-in-not-required)", az)
+			}
+		}
 		if got := len(strs(t, p.one(t, typVpcLink, "api").Inputs["subnetIds"])); got != 3 {
 			t.Errorf("azCount=3: VPC link in %d subnets", got)
 		}

@@ -75,7 +75,16 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get caller identity: %w", err)
 	}
-	azs, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: pulumi.StringRef("available")})
+	// Only the region's standard zones: Local Zones and Wavelength Zones are
+	// opt-in (and not where a small Fargate service belongs), so a larger
+	// azCount must not pick them.
+	// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html
+	azs, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
+		State: pulumi.StringRef("available"),
+		Filters: []aws.GetAvailabilityZonesFilter{
+			{Name: "opt-in-status", Values: []string{"opt-in-not-required"}},
+		},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("get availability zones: %w", err)
 	}

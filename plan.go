@@ -94,6 +94,30 @@ func hexID(n int, parts ...string) string {
 	return hex.EncodeToString(h[:])[:n]
 }
 
+// optInFiltered reports whether getAvailabilityZones was asked for the
+// region's standard zones only (opt-in-status = opt-in-not-required).
+func optInFiltered(args resource.PropertyMap) bool {
+	filters, ok := args["filters"]
+	if !ok || !filters.IsArray() {
+		return false
+	}
+	for _, f := range filters.ArrayValue() {
+		if !f.IsObject() {
+			continue
+		}
+		obj := f.ObjectValue()
+		name, values := obj["name"], obj["values"]
+		if !name.IsString() || name.StringValue() != "opt-in-status" || !values.IsArray() {
+			continue
+		}
+		vs := values.ArrayValue()
+		if len(vs) == 1 && vs[0].IsString() && vs[0].StringValue() == "opt-in-not-required" {
+			return true
+		}
+	}
+	return false
+}
+
 // Call answers the provider functions the program invokes.
 func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
@@ -112,6 +136,12 @@ func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		for i, s := range "abcdef" {
 			names = append(names, m.region+string(s))
 			ids = append(ids, fmt.Sprintf("use1-az%d", i+1))
+			if i == 0 && !optInFiltered(args.Args) {
+				// As in AWS, opted-in Local Zones are listed among the
+				// zones unless the caller filters on opt-in-status.
+				names = append(names, m.region+"-bos-1a")
+				ids = append(ids, "use1-bos1-az1")
+			}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": m.region, "state": "available"}), nil
 	case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
