@@ -182,7 +182,7 @@ func TestUploadSuccess(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
-	for _, want := range []string{img + ": uploading ", img + ": ok, 2 labels, uploads/", "1 uploaded, 0 failed (1 files in"} {
+	for _, want := range []string{img + ": uploading ", img + ": ok, 2 labels, uploads/", "1 uploaded, 0 failed (1 file in"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}

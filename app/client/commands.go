@@ -122,7 +122,11 @@ func cmdUpload(ctx context.Context, cl *apiClient, c config, files []string, std
 			return err
 		}
 	}
-	fmt.Fprintf(stderr, "%d uploaded, %d failed (%d files in %s)\n", len(files)-failed, failed, len(files),
+	noun := "files"
+	if len(files) == 1 {
+		noun = "file"
+	}
+	fmt.Fprintf(stderr, "%d uploaded, %d failed (%d %s in %s)\n", len(files)-failed, failed, len(files), noun,
 		time.Since(began).Round(time.Millisecond))
 	if failed > 0 {
 		return fmt.Errorf("%d of %d uploads failed", failed, len(files))
