@@ -55,7 +55,7 @@ var configKeys = []configKey{
 	{"logRetentionDays", "7", "Retention of every log group; one of CloudWatch Logs' allowed values."},
 	{"apiThrottleRate", "50", "Steady-state requests per second allowed by the API stage (1-10000)."},
 	{"apiThrottleBurst", "100", "Burst of requests allowed by the API stage (1-5000)."},
-	{"maxUploadBytes", "10485760", "Largest upload accepted by upload (1 byte to 10 MiB, the HTTP API payload limit)."},
+	{"maxUploadBytes", "10485760", "Largest upload request body accepted by upload, multipart framing included (1 byte to 10 MiB, the HTTP API payload limit)."},
 	{"namespace", "imagelabel.internal", "Service Connect namespace; rekog is rekog.<namespace>. Must end in .internal."},
 	{"imageRetentionDays", "30", "Days before uploaded images (uploads/) expire from the bucket."},
 	{"containerInsights", "false", "ECS Container Insights on the cluster (true/false; adds CloudWatch cost)."},
