@@ -581,3 +581,31 @@ func TestIntegrationTimeoutCoversUploadBudget(t *testing.T) {
 		t.Errorf("rekog Service Connect per-request timeout = %v; want under the integration timeout %v", got, integration)
 	}
 }
+
+// TestRoutesMatchUpload keeps the API's routes and upload's mux in step, one
+// for one: a route only upload has would be unreachable in AWS, one only the
+// API has would answer upload's 404.
+func TestRoutesMatchUpload(t *testing.T) {
+	// ServeMux to API Gateway route syntax: "{$}" anchors the root, a
+	// trailing "/" or a "{name...}" wildcard is a greedy {proxy+}.
+	toRouteKey := func(p string) string {
+		p = strings.TrimSuffix(p, "{$}")
+		if i := strings.Index(p, "{"); i >= 0 && strings.HasSuffix(p, "...}") {
+			return p[:i] + "{proxy+}"
+		}
+		if strings.HasSuffix(p, "/") && !strings.HasSuffix(p, " /") {
+			return p + "{proxy+}"
+		}
+		return p
+	}
+	var fromUpload []string
+	for _, p := range upload.Patterns() {
+		fromUpload = append(fromUpload, toRouteKey(p))
+	}
+	api := slices.Clone(infra.Routes)
+	sort.Strings(fromUpload)
+	sort.Strings(api)
+	if !slices.Equal(fromUpload, api) {
+		t.Errorf("API routes %v; upload serves %v", api, fromUpload)
+	}
+}

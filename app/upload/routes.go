@@ -11,15 +11,37 @@ import (
 // newHandler returns upload's whole HTTP API behind the shared middleware.
 func newHandler(cfg config, store objectStore, rk *rekogClient, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	addRoutes(mux, cfg, store, rk)
+	for _, rt := range routes(cfg, store, rk) {
+		mux.Handle(rt.pattern, rt.handler)
+	}
 	return httpx.Wrap(log, mux)
 }
 
-func addRoutes(mux *http.ServeMux, cfg config, store objectStore, rk *rekogClient) {
-	mux.Handle("GET /healthz", httpx.HandleHealthz())
-	mux.Handle("GET /getInfo", httpx.HandleInfo("upload"))
-	mux.Handle("GET /{$}", web.Handler())
-	mux.Handle("GET /assets/", web.Handler())
-	mux.Handle("POST /upload", handleUpload(cfg, store, rk))
-	mux.Handle("GET /labels/{key...}", handleLabels(cfg, rk))
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routes is upload's public API, the one table both the mux and Patterns
+// read.
+func routes(cfg config, store objectStore, rk *rekogClient) []route {
+	return []route{
+		{"GET /healthz", httpx.HandleHealthz()},
+		{"GET /getInfo", httpx.HandleInfo("upload")},
+		{"GET /{$}", web.Handler()},
+		{"GET /assets/", web.Handler()},
+		{"POST /upload", handleUpload(cfg, store, rk)},
+		{"GET /labels/{key...}", handleLabels(cfg, rk)},
+	}
+}
+
+// Patterns returns the net/http ServeMux patterns of upload's routes, in
+// order. The deploy's API Gateway routes must match them one for one (tested
+// in the root package), so a route added here cannot silently stay private.
+func Patterns() []string {
+	var out []string
+	for _, rt := range routes(config{}, nil, nil) {
+		out = append(out, rt.pattern)
+	}
+	return out
 }
