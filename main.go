@@ -13,6 +13,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -64,5 +66,22 @@ func buildImage(service, goarch string) (infra.ImageSource, error) {
 	if err != nil {
 		return infra.ImageSource{}, fmt.Errorf("build %s/%s: %w", service, goarch, err)
 	}
-	return infra.ImageSource{Context: res.Context, Dockerfile: res.Dockerfile, Tag: res.Tag}, nil
+	// Relative paths keep the stack's recorded inputs the same whichever
+	// directory the project is checked out in (an absolute path would show
+	// as a diff of the image on every other machine).
+	return infra.ImageSource{Context: relPath(res.Context), Dockerfile: relPath(res.Dockerfile), Tag: res.Tag}, nil
+}
+
+// relPath returns p relative to the working directory when it lies below
+// it, else p unchanged.
+func relPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(wd, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return rel
 }
