@@ -291,9 +291,7 @@ func TestUploadBadInputs(t *testing.T) {
 func TestUploadFaults(t *testing.T) {
 	data := pngBytes(t, 16, 16, 9)
 	key := keyOf(data, "png")
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closedURL := closed.URL
-	closed.Close()
+	closedURL := deadURL(t)
 	garbage := func(int, http.ResponseWriter) {}
 	tests := []struct {
 		name    string
@@ -481,9 +479,7 @@ func TestGetLabels(t *testing.T) {
 // since nothing here knows it is.
 func TestGetLabelsRekogFailures(t *testing.T) {
 	key := "uploads/" + strings.Repeat("ab", 32) + ".png"
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closedURL := closed.URL
-	closed.Close()
+	closedURL := deadURL(t)
 	tests := []struct {
 		name    string
 		respond func(int, http.ResponseWriter)

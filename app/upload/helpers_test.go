@@ -193,3 +193,12 @@ func testConfig(rekogURL string) config {
 		maxBuffering: 8, slotWait: 2 * time.Second,
 	}
 }
+
+// deadURL returns the URL of a server that has already closed: a connection
+// to it is refused, as when rekog is down.
+func deadURL(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	return srv.URL
+}
