@@ -51,9 +51,19 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 		return nil, fmt.Errorf("register security groups %s: %w", name, err)
 	}
 	parent := pulumi.Parent(g)
+	// Group names may not start with "sg-" (CreateSecurityGroup), which the
+	// auto-name of a resource called "sg-upload" would: the name is a prefix
+	// led by the role instead, to which the provider appends a unique
+	// suffix, so a replacement can coexist with the group it replaces.
+	// Names and descriptions (of groups and rules) accept only
+	// a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophe), at most
+	// 255 characters: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
+	// (rule descriptions: API_UserIdGroupPair.html, where '&' is not listed
+	// either). awsrules_test.go checks every value sent.
 	newGroup := func(suffix, desc string) (*ec2.SecurityGroup, error) {
 		sg, err := ec2.NewSecurityGroup(ctx, name+"-"+suffix, &ec2.SecurityGroupArgs{
 			VpcId:       args.VpcID,
+			NamePrefix:  pulumi.String(suffix + "-" + name + "-"),
 			Description: pulumi.String(desc),
 			Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-" + suffix)},
 		}, parent)
@@ -86,8 +96,8 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 		{"rekog-from-upload", "rekog port from upload", rekog, args.RekogPort, upload},
 	}
 	egress := []rule{
-		{"vpclink-to-upload", "VPC link to upload's port", link, args.UploadPort, upload},
-		{"upload-to-rekog", "upload to rekog's port (Service Connect)", upload, args.RekogPort, rekog},
+		{"vpclink-to-upload", "VPC link to the upload port", link, args.UploadPort, upload},
+		{"upload-to-rekog", "upload to the rekog port (Service Connect)", upload, args.RekogPort, rekog},
 		{"upload-https", "upload to AWS endpoints over HTTPS (S3, ECR, Logs, ECS)", upload, 443, nil},
 		{"rekog-https", "rekog to AWS endpoints over HTTPS (Rekognition, ECR, Logs, ECS)", rekog, 443, nil},
 	}
