@@ -44,6 +44,10 @@ type rule struct {
 // name property unset: Pulumi auto-naming appends "-" and 7 random lowercase
 // hex characters to the logical name (after an optional lowercasing), unless
 // a prefix property is set, in which case the provider generates the name.
+// pulumi-aws auto-names every resource with an optional "name" input this
+// way (provider/resources.go setAutonaming: at most 255 characters), roles
+// with at most 64, and bucket names lowercased with at most 63:
+// https://www.pulumi.com/docs/iac/concepts/resources/names/#autonaming
 type autoName struct {
 	prop      string
 	prefixBy  string // property that replaces auto-naming when set ("namePrefix"); "" if none
@@ -93,9 +97,10 @@ func exemptType(r *planResource) bool {
 const randomSuffix = "a1b2c3d"
 
 // effectiveInputs returns the inputs as AWS receives them: the auto-name
-// filled in when the program leaves the name to Pulumi.
-func effectiveInputs(r *planResource, tr typeRules) map[string]any {
-	in := make(map[string]any, len(r.Inputs)+1)
+// filled in when the program leaves the name to Pulumi. auto is the
+// auto-named property, or "".
+func effectiveInputs(r *planResource, tr typeRules) (in map[string]any, auto string) {
+	in = make(map[string]any, len(r.Inputs)+1)
 	for k, v := range r.Inputs {
 		in[k] = v
 	}
@@ -108,9 +113,10 @@ func effectiveInputs(r *planResource, tr typeRules) map[string]any {
 				n = strings.ToLower(n)
 			}
 			in[a.prop] = n + "-" + randomSuffix
+			auto = a.prop
 		}
 	}
-	return in
+	return in, auto
 }
 
 // unknown reports whether v is a value the plan cannot know (computed by
@@ -197,7 +203,7 @@ func shortValue(v any) string {
 
 // checkResource applies a type's rules to one resource.
 func checkResource(r *planResource, tr typeRules) []violation {
-	in := effectiveInputs(r, tr)
+	in, auto := effectiveInputs(r, tr)
 	var out []violation
 	for _, ru := range tr.rules {
 		var segs []string
@@ -205,8 +211,12 @@ func checkResource(r *planResource, tr typeRules) []violation {
 			segs = strings.Split(ru.path, ".")
 		}
 		walk(in, segs, "", func(at string, v any) {
-			if at == "" {
+			switch at {
+			case "":
 				at = "(resource)"
+			case auto:
+				// Say where the value comes from: the program sets no name.
+				at += " (Pulumi auto-name: logical name + \"-\" + 7 random characters; set the name or rename the resource)"
 			}
 			var problem string
 			if err, ok := v.(error); ok {

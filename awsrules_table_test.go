@@ -107,8 +107,7 @@ const (
 	srcNotification  = "https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Notification.html"
 	srcBudgetsSchema = "CloudFormation AWS::Budgets::Budget schema (cfn-lint src/cfnlint/data/schemas/providers/us_east_1/aws-budgets-budget.json)"
 
-	srcDockerTag  = "https://docs.docker.com/reference/cli/docker/image/tag/"
-	srcPulumiName = "https://www.pulumi.com/docs/iac/concepts/resources/names/#autonaming (pulumi-aws: name + '-' + 7 random characters)"
+	srcDockerTag = "https://docs.docker.com/reference/cli/docker/image/tag/"
 )
 
 // ---- shared rules ----
@@ -460,9 +459,9 @@ var awsRules = map[string]typeRules{
 				return ""
 			}},
 			{"containerDefinitions.@json.*.name", "container name: 1-255 letters, numbers, _ and -", srcContainerDef, ecsName},
-			{"containerDefinitions.@json.*.image", "image: up to 255 letters, numbers, and - _ . : / @ # (digests allowed)", srcContainerDef,
-				str(length(1, 1024), matches(`[A-Za-z0-9._:/@#+=-]+`))},
-			{"containerDefinitions.@json.*.stopTimeout", "stopTimeout on Fargate: 2..120 seconds", srcStopTimeout, all(integer, between(2, 120))},
+			{"containerDefinitions.@json.*.image", "image: up to 255 letters, numbers, - _ : . / # (and @ of a digest reference)", srcContainerDef,
+				str(length(1, 255), matches(`[A-Za-z0-9._:/#@-]+`))},
+			{"containerDefinitions.@json.*.stopTimeout", "stopTimeout on Fargate: at most 120 seconds", srcStopTimeout, all(integer, between(0, 120))},
 			{"containerDefinitions.@json.*.portMappings.*.name", "port mapping name: up to 64 lowercase letters, numbers, _ and -, not starting with -", srcPortMapping, scName},
 			{"containerDefinitions.@json.*.portMappings.*.containerPort", "container port 1..65535", srcPortMapping, port},
 			{"containerDefinitions.@json.*.portMappings.*.hostPort", "host port 1..65535", srcPortMapping, port},
@@ -475,7 +474,6 @@ var awsRules = map[string]typeRules{
 			{"containerDefinitions.@json.*.logConfiguration.logDriver", "log driver on Fargate: awslogs, splunk or awsfirelens", srcLogConfig, oneOf("awslogs", "splunk", "awsfirelens")},
 			{"containerDefinitions.@json.*.logConfiguration.options.awslogs-group", "awslogs-group: a log group name", srcCreateLogGroup, logGroupName},
 			{"containerDefinitions.@json.*.logConfiguration.options.awslogs-stream-prefix", "awslogs-stream-prefix: no ':' or '*' (log stream names)", srcCreateLogStream, logStreamPrefix},
-			{"containerDefinitions.@json.*.environment.*.name", "environment variable name: letters, digits and _, not starting with a digit", srcContainerDef, str(matches(`[A-Za-z_][A-Za-z0-9_]*`))},
 		}, tagRules("", srcECSTags)...),
 	},
 	"aws:ecs/service:Service": {

@@ -24,6 +24,10 @@ var awsRulesVariations = []struct {
 		"apiThrottleRate": "10000", "apiThrottleBurst": "5000", "containerInsights": "true",
 	}},
 	{"another stack", "prod-eu_1", map[string]string{"azCount": "3", "desiredCount": "2", "maxCount": "4"}},
+	// Pulumi stack names may contain letters, digits, -, _ and '.'
+	// (https://www.pulumi.com/docs/iac/concepts/stacks/); names derived
+	// from the stack must still be valid where '.' is not.
+	{"stack name with a period", "team.prod", nil},
 }
 
 // TestAWSInputRules runs the program under mocks on each variation and
@@ -234,7 +238,7 @@ func TestAWSRulesRejectBadValues(t *testing.T) {
 			}
 			var hit *violation
 			for i := range vs {
-				if vs[i].Path == c.wantPath && strings.Contains(vs[i].Rule, c.wantRule) {
+				if (vs[i].Path == c.wantPath || strings.HasPrefix(vs[i].Path, c.wantPath+" (Pulumi auto-name")) && strings.Contains(vs[i].Rule, c.wantRule) {
 					hit = &vs[i]
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -233,7 +234,9 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 	}).(pulumi.StringOutput)
 
 	td, err := ecs.NewTaskDefinition(ctx, name, &ecs.TaskDefinitionArgs{
-		Family:                  pulumi.Sprintf("imagelabel-%s-%s", ctx.Stack(), name),
+		// A family allows only letters, digits, _ and - (RegisterTaskDefinition);
+		// Pulumi stack names may also hold '.'.
+		Family:                  pulumi.Sprintf("imagelabel-%s-%s", strings.ReplaceAll(ctx.Stack(), ".", "_"), name),
 		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
 		NetworkMode:             pulumi.String("awsvpc"),
 		Cpu:                     pulumi.String(strconv.Itoa(args.CPU)),
