@@ -126,6 +126,13 @@ func unknown(v any) bool {
 	return ok && (s == "[unknown]" || s == "[secret]")
 }
 
+// badJSON is what walk finds where a path descends into a string that is
+// not JSON.
+type badJSON struct {
+	raw string
+	err error
+}
+
 // walk calls fn with each concrete path and value that path matches in v.
 func walk(v any, segs []string, at string, fn func(at string, v any)) {
 	if v == nil || unknown(v) {
@@ -145,7 +152,7 @@ func walk(v any, segs []string, at string, fn func(at string, v any)) {
 		}
 		var doc any
 		if err := json.Unmarshal([]byte(s), &doc); err != nil {
-			fn(at, fmt.Errorf("not valid JSON: %w", err))
+			fn(at, badJSON{raw: s, err: err})
 			return
 		}
 		walk(doc, rest, at, fn)
@@ -205,6 +212,7 @@ func shortValue(v any) string {
 func checkResource(r *planResource, tr typeRules) []violation {
 	in, auto := effectiveInputs(r, tr)
 	var out []violation
+	jsonReported := map[string]bool{} // one report per unparsable document
 	for _, ru := range tr.rules {
 		var segs []string
 		if ru.path != "" {
@@ -219,8 +227,12 @@ func checkResource(r *planResource, tr typeRules) []violation {
 				at += " (Pulumi auto-name: logical name + \"-\" + 7 random characters; set the name or rename the resource)"
 			}
 			var problem string
-			if err, ok := v.(error); ok {
-				problem = err.Error()
+			if bad, ok := v.(badJSON); ok {
+				if jsonReported[at] {
+					return
+				}
+				jsonReported[at] = true
+				problem, v = "is not valid JSON: "+bad.err.Error(), bad.raw
 			} else {
 				problem = ru.check(v)
 			}

@@ -108,6 +108,11 @@ const (
 	srcBudgetsSchema = "CloudFormation AWS::Budgets::Budget schema (cfn-lint src/cfnlint/data/schemas/providers/us_east_1/aws-budgets-budget.json)"
 
 	srcDockerTag = "https://docs.docker.com/reference/cli/docker/image/tag/"
+
+	srcCreateInstanceProfile = "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateInstanceProfile.html"
+	srcCreatePolicy          = "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html"
+	srcCreateRoute           = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateRoute.html"
+	srcPutMetricAlarm        = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html"
 )
 
 // ---- shared rules ----
@@ -702,6 +707,54 @@ var awsRules = map[string]typeRules{
 			{"notifications.*.subscriberEmailAddresses", "at most 10 email subscribers per notification", srcCreateBudget, maxItems(10)},
 			{"notifications.*.subscriberEmailAddresses.*", "subscriber address: an email address", srcCreateBudget, str(length(1, 2147483647), matches(`[^@\s]+@[^@\s]+\.[^@\s]+`))},
 			{"notifications.*.subscriberSnsTopicArns", "at most 1 SNS subscriber per notification", srcCreateBudget, maxItems(1)},
+		}, tagRules("", srcTagging)...),
+	},
+
+	// Types the NAT instance, endpoints and budget work is likely to add.
+	"aws:ec2/route:Route": {
+		rules: []rule{
+			{"destinationCidrBlock", "route destination IPv4 CIDR block", srcCreateRoute, ipv4CIDR(0, 32)},
+		},
+	},
+	"aws:iam/instanceProfile:InstanceProfile": {
+		auto: &autoName{prop: "name", prefixBy: "namePrefix"},
+		rules: append([]rule{
+			{"name", "instance profile name: 1-128 of letters, digits and +=,.@_-", srcCreateInstanceProfile, str(matches(`[\w+=,.@-]{1,128}`))},
+			{"path", "path: / or /segments/, at most 512 characters", srcCreateInstanceProfile, str(length(1, 512), matches(`/|/[\x21-\x7E]+/`))},
+		}, tagRules("", srcIAMTags)...),
+	},
+	"aws:iam/policy:Policy": {
+		auto: &autoName{prop: "name", prefixBy: "namePrefix"},
+		rules: append([]rule{
+			{"name", "policy name: 1-128 of letters, digits and +=,.@_-", srcCreatePolicy, str(matches(`[\w+=,.@-]{1,128}`))},
+			{"description", "policy description: at most 1000 characters", srcCreatePolicy, str(length(0, 1000))},
+			{"path", "path: / or /segments/, at most 512 characters", srcCreatePolicy, str(length(1, 512), matches(`/|/[\x21-\x7E]+/`))},
+			{"policy", "managed policy: JSON policy of at most 6,144 non-whitespace characters", srcIAMQuotas, iamPolicy(6144, true)},
+		}, tagRules("", srcIAMTags)...),
+	},
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": {none: "sends only a role name and a policy ARN"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm": {
+		auto: &autoName{prop: "name"},
+		rules: append([]rule{
+			{"name", "alarm name: 1-255 characters", srcPutMetricAlarm, str(length(1, 255))},
+			{"alarmDescription", "alarm description: at most 1024 characters", srcPutMetricAlarm, str(length(0, 1024))},
+			{"comparisonOperator", "comparison operator", srcPutMetricAlarm, oneOf("GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
+				"LessThanThreshold", "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold")},
+			{"evaluationPeriods", "evaluation periods >= 1", srcPutMetricAlarm, all(integer, between(1, 1e9))},
+			{"datapointsToAlarm", "datapoints to alarm >= 1", srcPutMetricAlarm, all(integer, between(1, 1e9))},
+			{"period", "period: 10, 20, 30 or a multiple of 60 seconds", srcPutMetricAlarm, func(v any) string {
+				n, ok := number(v)
+				if !ok || !(n == 10 || n == 20 || n == 30 || (n >= 60 && int(n)%60 == 0 && n == float64(int(n)))) {
+					return fmt.Sprintf("%v is not 10, 20, 30 or a multiple of 60", v)
+				}
+				return ""
+			}},
+			{"statistic", "statistic", srcPutMetricAlarm, oneOf("SampleCount", "Average", "Sum", "Minimum", "Maximum")},
+			{"treatMissingData", "treat missing data", srcPutMetricAlarm, oneOf("breaching", "notBreaching", "ignore", "missing")},
+			{"namespace", "metric namespace: 1-255 characters, not starting with ':'", srcPutMetricAlarm, str(length(1, 255), matches(`[^:].*`))},
+			{"metricName", "metric name: 1-255 characters", srcPutMetricAlarm, str(length(1, 255))},
+			{"alarmActions", "at most 5 alarm actions", srcPutMetricAlarm, maxItems(5)},
+			{"okActions", "at most 5 OK actions", srcPutMetricAlarm, maxItems(5)},
 		}, tagRules("", srcTagging)...),
 	},
 

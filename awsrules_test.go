@@ -226,6 +226,12 @@ func TestAWSRulesRejectBadValues(t *testing.T) {
 			map[string]any{"serviceName": "com.amazonaws.us-east-1.s3", "vpcEndpointType": "gateway"},
 			map[string]any{"serviceName": "com.amazonaws.us-east-1.s3", "vpcEndpointType": "Gateway"},
 			"vpcEndpointType", "endpoint type"},
+		{"alarm period", "aws:cloudwatch/metricAlarm:MetricAlarm", "nat-recover",
+			map[string]any{"name": "nat-recover", "period": 90.0}, map[string]any{"name": "nat-recover", "period": 60.0},
+			"period", "period"},
+		{"managed policy size", "aws:iam/policy:Policy", "nat",
+			map[string]any{"name": "nat", "policy": policy(6200)}, map[string]any{"name": "nat", "policy": policy(6000)},
+			"policy", "managed policy"},
 		{"EIP domain", "aws:ec2/eip:Eip", "nat",
 			map[string]any{"domain": "VPC"}, map[string]any{"domain": "vpc"},
 			"domain", "address domain"},
@@ -255,6 +261,16 @@ func TestAWSRulesRejectBadValues(t *testing.T) {
 				t.Errorf("the corrected value is rejected too: %v", good)
 			}
 		})
+	}
+}
+
+// TestAWSRulesBadJSONOnce: a document that does not parse is reported once,
+// with its text, not once per rule that looks inside it.
+func TestAWSRulesBadJSONOnce(t *testing.T) {
+	in := map[string]any{"family": "imagelabel-dev-upload", "cpu": "256", "memory": "512", "containerDefinitions": `[{"name":"upload",`}
+	vs, _ := checkPlan(planOf(arTaskDef, "upload", in), awsRules, nil)
+	if len(vs) != 1 || vs[0].Path != "containerDefinitions" || !strings.Contains(vs[0].Problem, "not valid JSON") || !strings.Contains(vs[0].Value, `name`) {
+		t.Fatalf("want one invalid-JSON report quoting the document, got %v", vs)
 	}
 }
 
