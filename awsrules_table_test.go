@@ -89,7 +89,7 @@ const (
 
 	srcCreateAPI        = "https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis.html"
 	srcHTTPRoutes       = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html"
-	srcHTTPStages       = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html"
+	srcHTTPStages       = "https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-stages.html"
 	srcHTTPLogging      = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html"
 	srcHTTPQuotas       = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html"
 	srcAPIThrottle      = "https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html"
@@ -488,8 +488,6 @@ var awsRules = map[string]typeRules{
 			{"launchType", "launch type", srcCreateService, oneOf("EC2", "FARGATE", "EXTERNAL")},
 			{"propagateTags", "propagateTags", srcCreateService, oneOf("TASK_DEFINITION", "SERVICE", "NONE")},
 			{"desiredCount", "desiredCount >= 0", srcCreateService, all(integer, between(0, 1e9))},
-			{"deploymentMinimumHealthyPercent", "minimum healthy percent 0..100", srcCreateService, all(integer, between(0, 100))},
-			{"deploymentMaximumPercent", "maximum percent 100..200 with a rolling deployment", srcCreateService, all(integer, between(100, 200))},
 			{"networkConfiguration.subnets", "awsvpc: at most 16 subnets", srcAwsVpcConfig, maxItems(16)},
 			{"networkConfiguration.securityGroups", "awsvpc: at most 5 security groups", srcAwsVpcConfig, maxItems(5)},
 			{"serviceConnectConfiguration.services.*.discoveryName", "Service Connect discovery name: up to 64 lowercase letters, numbers, _ and -, not starting with -", srcSCService, scName},
@@ -680,7 +678,7 @@ var awsRules = map[string]typeRules{
 			{"resourceId", "ECS resource ID: service/<cluster>/<service>", srcPutScalingPolicy, str(length(1, 1600), matches(`service/[a-zA-Z0-9_-]{1,255}/[a-zA-Z0-9_-]{1,255}`))},
 			{"targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType", "predefined metric for an ECS service", srcPredefinedMetric,
 				oneOf("ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization", "ALBRequestCountPerTarget")},
-			{"targetTrackingScalingPolicyConfiguration.targetValue", "target value: 8.515920e-109..6.174597e+307 (percent metrics: meaningful 1..100)", srcTargetTracking, between(1e-108, 100)},
+			{"targetTrackingScalingPolicyConfiguration.targetValue", "target value: 8.515920e-109..6.174597e+307", srcTargetTracking, between(8.515920e-109, 6.174597e+307)},
 			{"targetTrackingScalingPolicyConfiguration.scaleInCooldown", "scale-in cooldown >= 0 s", srcTargetTracking, all(integer, between(0, 1e9))},
 			{"targetTrackingScalingPolicyConfiguration.scaleOutCooldown", "scale-out cooldown >= 0 s", srcTargetTracking, all(integer, between(0, 1e9))},
 		},
