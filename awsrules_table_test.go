@@ -38,6 +38,7 @@ const (
 	srcIMDSOptions     = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceMetadataOptionsRequest.html"
 	srcUserData        = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html"
 	srcEBSVolume       = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html"
+	srcCreditSpec      = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreditSpecificationRequest.html"
 
 	srcCreateCluster   = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html"
 	srcClusterSetting  = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ClusterSetting.html"
@@ -105,6 +106,7 @@ const (
 	srcBudget        = "https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html"
 	srcCreateBudget  = "https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_CreateBudget.html"
 	srcNotification  = "https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Notification.html"
+	srcBudgetTF      = "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/budgets_budget#time_period_start"
 	srcBudgetsSchema = "CloudFormation AWS::Budgets::Budget schema (cfn-lint src/cfnlint/data/schemas/providers/us_east_1/aws-budgets-budget.json)"
 
 	srcDockerTag = "https://docs.docker.com/reference/cli/docker/image/tag/"
@@ -304,6 +306,20 @@ func portsOrdered(v any) string {
 	return ""
 }
 
+// launchTypeOrStrategy: "If a capacityProviderStrategy is specified, the
+// launchType parameter must be omitted" (CreateService).
+func launchTypeOrStrategy(v any) string {
+	in, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	strategies, _ := in["capacityProviderStrategies"].([]any)
+	if lt, set := in["launchType"].(string); set && lt != "" && len(strategies) > 0 {
+		return fmt.Sprintf("launchType %s is set together with %d capacity provider strategies", lt, len(strategies))
+	}
+	return ""
+}
+
 // minMax: minCapacity <= maxCapacity.
 func minMax(v any) string {
 	in, ok := v.(map[string]any)
@@ -419,6 +435,7 @@ var awsRules = map[string]typeRules{
 				}
 				return ""
 			})},
+			{"creditSpecification.cpuCredits", "burstable CPU credits: standard or unlimited", srcCreditSpec, oneOf("standard", "unlimited")},
 			{"rootBlockDevice.volumeType", "EBS volume type", srcEBSVolume, oneOf("standard", "io1", "io2", "gp2", "gp3", "sc1", "st1")},
 			{"rootBlockDevice.volumeSize", "EBS volume size 1..65536 GiB", srcEBSVolume, all(integer, between(1, 65536))},
 			{"vpcSecurityGroupIds", "security groups of an instance's network interface: at most 5 (default quota)", srcRunInstances, maxItems(5)},
@@ -503,6 +520,10 @@ var awsRules = map[string]typeRules{
 			{"serviceRegistries.containerName", "service registry container name", srcContainerDef, ecsName},
 			{"serviceRegistries.containerPort", "service registry container port 1..65535", srcCreateService, port},
 			{"healthCheckGracePeriodSeconds", "health check grace period 0..2147483647 s", srcCreateService, all(integer, between(0, 2147483647))},
+			{"capacityProviderStrategies.*.capacityProvider", "capacity provider name", srcCapStrategy, ecsName},
+			{"capacityProviderStrategies.*.base", "strategy base 0..100000", srcCapStrategy, all(integer, between(0, 100000))},
+			{"capacityProviderStrategies.*.weight", "strategy weight 0..1000", srcCapStrategy, all(integer, between(0, 1000))},
+			{"", "launchType and capacityProviderStrategies are exclusive", srcCreateService, launchTypeOrStrategy},
 		}, tagRules("", srcECSTags)...),
 	},
 
@@ -705,6 +726,8 @@ var awsRules = map[string]typeRules{
 			{"notifications.*.subscriberEmailAddresses", "at most 10 email subscribers per notification", srcCreateBudget, maxItems(10)},
 			{"notifications.*.subscriberEmailAddresses.*", "subscriber address: an email address", srcCreateBudget, str(length(1, 2147483647), matches(`[^@\s]+@[^@\s]+\.[^@\s]+`))},
 			{"notifications.*.subscriberSnsTopicArns", "at most 1 SNS subscriber per notification", srcCreateBudget, maxItems(1)},
+			{"timePeriodStart", "time period start: YYYY-MM-DD_hh:mm", srcBudgetTF, str(matches(`[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{2}:[0-9]{2}`))},
+			{"timePeriodEnd", "time period end: YYYY-MM-DD_hh:mm", srcBudgetTF, str(matches(`[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{2}:[0-9]{2}`))},
 		}, tagRules("", srcTagging)...),
 	},
 
