@@ -390,7 +390,7 @@ var awsRules = map[string]typeRules{
 	"aws:ec2/internetGateway:InternetGateway": {rules: tagRules("", srcEC2Tags)},
 	"aws:ec2/routeTable:RouteTable": {
 		rules: append([]rule{
-			{"routes.*.cidrBlock", "route destination IPv4 CIDR block", srcIPPermission, ipv4CIDR(0, 32)},
+			{"routes.*.cidrBlock", "route destination IPv4 CIDR block", srcCreateRoute, ipv4CIDR(0, 32)},
 		}, tagRules("", srcEC2Tags)...),
 	},
 	"aws:ec2/routeTableAssociation:RouteTableAssociation": {none: "sends only a route table ID and a subnet or gateway ID"},
@@ -642,14 +642,14 @@ var awsRules = map[string]typeRules{
 	"aws:apigatewayv2/api:Api": {
 		auto: &autoName{prop: "name"},
 		rules: append([]rule{
-			{"name", "API name: required, non-empty", srcCreateAPI, str(length(1, 128))},
+			{"name", "API name: required, non-empty", srcCreateAPI, str(length(1, 1<<20))},
 			{"protocolType", "protocol type", srcCreateAPI, oneOf("HTTP", "WEBSOCKET")},
 			{"description", "API description: at most 1024 characters", srcCreateAPI, str(length(0, 1024))},
 		}, tagRules("", srcTagging)...),
 	},
 	"aws:apigatewayv2/vpcLink:VpcLink": {
 		rules: append([]rule{
-			{"name", "VPC link name: required, non-empty", srcVPCLinks, str(length(1, 128))},
+			{"name", "VPC link name: required, non-empty", srcVPCLinks, str(length(1, 1<<20))},
 		}, tagRules("", srcTagging)...),
 	},
 	"aws:apigatewayv2/integration:Integration": {
