@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -71,6 +74,11 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get region: %w", err)
 	}
+	// Refused at preview: elsewhere the stack deploys for ten minutes and
+	// then fails (no Rekognition, no VPC link, no Fargate for the arch).
+	if err := checkRegion(regionTable, region.Name, cfg.ECSArchitecture()); err != nil {
+		return nil, err
+	}
 	caller, err := aws.GetCallerIdentity(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("get caller identity: %w", err)
@@ -88,12 +96,19 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get availability zones: %w", err)
 	}
-	if len(azs.Names) < cfg.AZCount {
-		return nil, fmt.Errorf("%s:azCount: %d zones requested, region %s has %d available", configNamespace, cfg.AZCount, region.Name, len(azs.Names))
+	// Zones are chosen by zone ID: the VPC link exists only in some IDs,
+	// and which ID a name such as us-east-1a stands for differs per account.
+	_, zoneIDs, err := chooseZones(regionTable, region.Name, azs.Names, azs.ZoneIds, cfg.AZCount)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := stackNamespace(ctx.Stack(), cfg.Namespace)
+	if err != nil {
+		return nil, err
 	}
 
 	net, err := infra.NewNetwork(ctx, "net", &infra.NetworkArgs{
-		AZs:     azs.Names[:cfg.AZCount],
+		AZs:     zoneIDs,
 		Region:  region.Name,
 		NATMode: cfg.NATMode,
 
@@ -112,7 +127,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		return nil, err
 	}
 	cluster, err := infra.NewCluster(ctx, "cluster", &infra.ClusterArgs{
-		Namespace:         cfg.Namespace,
+		Namespace:         ns.ServiceConnect,
 		ContainerInsights: cfg.ContainerInsights,
 	})
 	if err != nil {
@@ -156,7 +171,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		VpcID:                  net.VpcID,
 		SubnetIDs:              net.PrivateSubnetIDs,
 		VpcLinkSecurityGroupID: sgs.VpcLinkID,
-		DiscoveryNamespace:     "api." + cfg.Namespace,
+		DiscoveryNamespace:     ns.Discovery,
 		DiscoveryService:       "upload",
 		ThrottleRate:           cfg.APIThrottleRate,
 		ThrottleBurst:          cfg.APIThrottleBurst,
@@ -192,7 +207,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 
 	rekogServer := &infra.ServiceConnectServer{
 		DiscoveryName:            "rekog",
-		DNSName:                  "rekog." + cfg.Namespace,
+		DNSName:                  "rekog." + ns.ServiceConnect,
 		Port:                     rekogPort,
 		PerRequestTimeoutSeconds: rekogPerRequestTimeout,
 		IdleTimeoutSeconds:       rekogIdleTimeout,
@@ -249,4 +264,57 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		RekogLogGroup:           rekog.LogGroupName,
 		APILogGroup:             api.LogGroupName,
 	}, nil
+}
+
+// namespaces are the two Cloud Map namespace names of a stack. Cloud Map
+// makes namespace names unique per account and region
+// (NamespaceAlreadyExists), so each carries the stack:
+// https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html
+type namespaces struct {
+	ServiceConnect string // <stack>.<namespace>: rekog is rekog.<this>
+	Discovery      string // api.<stack>.<namespace>: upload's SRV records
+}
+
+// maxDNSName is the longest DNS name (RFC 1035), the bound of a private DNS
+// namespace's name.
+const maxDNSName = 253
+
+// stackNamespace derives the stack's namespace names from the configured
+// domain. Every stack gets its own names whatever the config says, so two
+// stacks with the same config never collide.
+func stackNamespace(stack, domain string) (namespaces, error) {
+	sc := stackLabel(stack) + "." + domain
+	ns := namespaces{ServiceConnect: sc, Discovery: "api." + sc}
+	if len(ns.Discovery) > maxDNSName {
+		return namespaces{}, fmt.Errorf("%s:namespace: %q with the stack makes %q, longer than %d characters", configNamespace, domain, ns.Discovery, maxDNSName)
+	}
+	return ns, nil
+}
+
+// stackLabel turns a Pulumi stack name (letters, digits, '-', '_', '.')
+// into one DNS label: lowercase letters, digits and inner hyphens, at most
+// 63 characters. A name that had to change gets a short hash of the
+// original, so "Dev" and "dev", or "a.b" and "a-b", stay distinct.
+func stackLabel(stack string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(stack) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	label := strings.Trim(b.String(), "-")
+	if label == stack && len(label) <= 63 {
+		return label
+	}
+	sum := sha256.Sum256([]byte(stack))
+	suffix := hex.EncodeToString(sum[:])[:6]
+	if room := 63 - len(suffix) - 1; len(label) > room {
+		label = strings.TrimRight(label[:room], "-")
+	}
+	if label == "" {
+		return "s-" + suffix
+	}
+	return label + "-" + suffix
 }
