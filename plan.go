@@ -642,7 +642,7 @@ func runPlan(args []string, dir string, stdout io.Writer) error {
 // treeKeys are the inputs the readable plan shows per resource type.
 var treeKeys = map[string][]string{
 	"aws:ec2/vpc:Vpc":                                                      {"cidrBlock", "enableDnsHostnames", "enableDnsSupport"},
-	"aws:ec2/subnet:Subnet":                                                {"availabilityZone", "cidrBlock", "mapPublicIpOnLaunch"},
+	"aws:ec2/subnet:Subnet":                                                {"availabilityZoneId", "cidrBlock", "mapPublicIpOnLaunch"},
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                                      {"serviceName", "vpcEndpointType"},
 	"aws:ec2/routeTable:RouteTable":                                        {"routes"},
 	"aws:ecs/cluster:Cluster":                                              {"settings"},
