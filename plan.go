@@ -138,10 +138,10 @@ func optInFiltered(args resource.PropertyMap) bool {
 var mockZoneOrder = []int{4, 3, 6, 1, 2, 5}
 
 // mockZonePrefix returns the zone ID prefix of a region (use1 for
-// us-east-1), taken from the region table, or "mock1" for a region the
-// table does not know.
+// us-east-1), taken from the VPC-link zone list, or "mock1" for a region it
+// does not know.
 func mockZonePrefix(region string) string {
-	if z := regionTable[region].VPCLinkZones; len(z) > 0 {
+	if z := vpcLinkZones[region]; len(z) > 0 {
 		return z[0][:strings.LastIndex(z[0], "-az")]
 	}
 	return "mock1"
