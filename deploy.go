@@ -67,21 +67,31 @@ func (o *outputs) Map() map[string]pulumi.StringOutput {
 	}
 }
 
-// deploy declares the whole system. It is the body of `pulumi up`, of the
-// offline plan and of the tests.
-func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
+// site is where the stack goes and what it is called there, settled (or
+// refused) at preview before anything is declared.
+type site struct {
+	Region    string
+	AccountID string
+	ZoneIDs   []string   // availability zone IDs of the subnets, in order
+	Names     namespaces // the stack's Cloud Map namespace names
+}
+
+// locate reads the region, account and zones, refuses what AWS would
+// refuse later (an unsupported region, too few VPC-link zones, a namespace
+// too long) and names the stack's namespaces.
+func locate(ctx *pulumi.Context, cfg Config) (site, error) {
 	region, err := aws.GetRegion(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("get region: %w", err)
+		return site{}, fmt.Errorf("get region: %w", err)
 	}
 	// Refused at preview: elsewhere the stack deploys for ten minutes and
 	// then fails (no Rekognition, no VPC link, no Fargate for the arch).
 	if err := checkRegion(regionTable, region.Name, cfg.ECSArchitecture()); err != nil {
-		return nil, err
+		return site{}, err
 	}
 	caller, err := aws.GetCallerIdentity(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("get caller identity: %w", err)
+		return site{}, fmt.Errorf("get caller identity: %w", err)
 	}
 	// Only the region's standard zones: Local Zones and Wavelength Zones are
 	// opt-in (and not where a small Fargate service belongs), so a larger
@@ -94,25 +104,35 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get availability zones: %w", err)
+		return site{}, fmt.Errorf("get availability zones: %w", err)
 	}
 	// Zones are chosen by zone ID: the VPC link exists only in some IDs,
 	// and which ID a name such as us-east-1a stands for differs per account.
 	_, zoneIDs, err := chooseZones(regionTable, region.Name, azs.Names, azs.ZoneIds, cfg.AZCount)
 	if err != nil {
-		return nil, err
+		return site{}, err
 	}
-	ns, err := stackNamespace(ctx.Stack(), cfg.Namespace)
+	names, err := stackNamespace(ctx.Stack(), cfg.Namespace)
+	if err != nil {
+		return site{}, err
+	}
+	return site{Region: region.Name, AccountID: caller.AccountId, ZoneIDs: zoneIDs, Names: names}, nil
+}
+
+// deploy declares the whole system. It is the body of `pulumi up`, of the
+// offline plan and of the tests.
+func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
+	where, err := locate(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 
 	net, err := infra.NewNetwork(ctx, "net", &infra.NetworkArgs{
-		AZs:     zoneIDs,
-		Region:  region.Name,
+		AZs:     where.ZoneIDs,
+		Region:  where.Region,
 		NATMode: cfg.NATMode,
 
-		AccountID:        caller.AccountId,
+		AccountID:        where.AccountID,
 		LogRetentionDays: cfg.LogRetentionDays,
 	})
 	if err != nil {
@@ -127,7 +147,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		return nil, err
 	}
 	cluster, err := infra.NewCluster(ctx, "cluster", &infra.ClusterArgs{
-		Namespace:         ns.ServiceConnect,
+		Namespace:         where.Names.ServiceConnect,
 		ContainerInsights: cfg.ContainerInsights,
 	})
 	if err != nil {
@@ -153,14 +173,14 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 	}
 
 	uploadRole, err := infra.NewTaskRole(ctx, "upload-task", &infra.TaskRoleArgs{
-		AccountID: caller.AccountId, Region: region.Name,
+		AccountID: where.AccountID, Region: where.Region,
 		Policy: infra.UploadTaskPolicy(store.BucketArn),
 	})
 	if err != nil {
 		return nil, err
 	}
 	rekogRole, err := infra.NewTaskRole(ctx, "rekog-task", &infra.TaskRoleArgs{
-		AccountID: caller.AccountId, Region: region.Name,
+		AccountID: where.AccountID, Region: where.Region,
 		Policy: infra.RekogTaskPolicy(store.BucketArn),
 	})
 	if err != nil {
@@ -171,7 +191,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		VpcID:                  net.VpcID,
 		SubnetIDs:              net.PrivateSubnetIDs,
 		VpcLinkSecurityGroupID: sgs.VpcLinkID,
-		DiscoveryNamespace:     ns.Discovery,
+		DiscoveryNamespace:     where.Names.Discovery,
 		DiscoveryService:       "upload",
 		ThrottleRate:           cfg.APIThrottleRate,
 		ThrottleBurst:          cfg.APIThrottleBurst,
@@ -186,8 +206,8 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		a.ClusterArn = cluster.ClusterArn
 		a.ClusterName = cluster.ClusterName
 		a.SubnetIDs = net.PrivateSubnetIDs
-		a.AccountID = caller.AccountId
-		a.Region = region.Name
+		a.AccountID = where.AccountID
+		a.Region = where.Region
 		a.LogRetentionDays = cfg.LogRetentionDays
 		a.DesiredCount = cfg.DesiredCount
 		a.MaxCount = cfg.MaxCount
@@ -198,7 +218,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		return map[string]pulumi.StringInput{
 			"PORT":           pulumi.String(strconv.Itoa(port)),
 			"BUCKET":         store.BucketName,
-			"AWS_REGION":     pulumi.String(region.Name),
+			"AWS_REGION":     pulumi.String(where.Region),
 			"LOG_LEVEL":      pulumi.String("info"),
 			"MAX_LABELS":     pulumi.String("10"),
 			"MIN_CONFIDENCE": pulumi.String("70"),
@@ -207,7 +227,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 
 	rekogServer := &infra.ServiceConnectServer{
 		DiscoveryName:            "rekog",
-		DNSName:                  "rekog." + ns.ServiceConnect,
+		DNSName:                  "rekog." + where.Names.ServiceConnect,
 		Port:                     rekogPort,
 		PerRequestTimeoutSeconds: rekogPerRequestTimeout,
 		IdleTimeoutSeconds:       rekogIdleTimeout,
@@ -256,7 +276,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		APIURL:                  api.URL,
 		BucketName:              store.BucketName,
 		ClusterName:             cluster.ClusterName,
-		Region:                  pulumi.String(region.Name).ToStringOutput(),
+		Region:                  pulumi.String(where.Region).ToStringOutput(),
 		ServiceConnectNamespace: cluster.NamespaceName,
 		UploadImage:             images["upload"].RepoDigest,
 		RekogImage:              images["rekog"].RepoDigest,

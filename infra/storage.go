@@ -53,7 +53,7 @@ func NewStorage(ctx *pulumi.Context, name string, args *StorageArgs, opts ...pul
 	// overlap (terraform-provider-aws issue 7628), so each setting waits
 	// for the one before it: public access block first (a policy write
 	// racing it is rejected), the policy last.
-	after := pulumi.DependsOn(nil)
+	var after pulumi.ResourceOption // waits for the previous write
 	chain := func(r pulumi.Resource) { after = pulumi.DependsOn([]pulumi.Resource{r}) }
 	pab, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
 		Bucket:                b.ID(),
