@@ -193,9 +193,10 @@ func containerDefinitions(a *FargateServiceArgs, image, logGroup string, env map
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
 const (
 	circuitBreakerRollback = false
-	// rolloutTimeout bounds create and update of an ECS service (the
-	// breaker trips after 3 failed tasks for a small service, each a few
-	// minutes: pull, start, health check start period and retries).
+	// rolloutTimeout bounds create and update of an ECS service. The
+	// breaker fails a deployment after max(3, desired/2) failed tasks
+	// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeploymentCircuitBreaker.html),
+	// each a minute or two: start, health check start period and retries.
 	rolloutTimeout = "15m"
 )
 
