@@ -108,7 +108,7 @@ func locate(ctx *pulumi.Context, cfg Config) (site, error) {
 	}
 	// Zones are chosen by zone ID: the VPC link exists only in some IDs,
 	// and which ID a name such as us-east-1a stands for differs per account.
-	_, zoneIDs, err := chooseZones(regionTable, region.Name, azs.Names, azs.ZoneIds, cfg.AZCount)
+	zoneIDs, err := chooseZones(regionTable, region.Name, azs.Names, azs.ZoneIds, cfg.AZCount)
 	if err != nil {
 		return site{}, err
 	}

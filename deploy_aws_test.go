@@ -89,38 +89,6 @@ func TestRegionRefused(t *testing.T) {
 	}
 }
 
-// TestCheckRegionArchitecture: a region whose Fargate lacks the configured
-// architecture is refused naming imagelabel:cpuArchitecture.
-func TestCheckRegionArchitecture(t *testing.T) {
-	table := map[string]regionSupport{
-		"xx-west-1": {true, zones("xxw1", 1), nil, []string{"X86_64"}},
-		"xx-east-1": {true, zones("xxe1", 1), nil, bothArch},
-	}
-	err := checkRegion(table, "xx-west-1", "ARM64")
-	if err == nil || !strings.Contains(err.Error(), "imagelabel:cpuArchitecture") || !strings.Contains(err.Error(), "x86_64") || !strings.Contains(err.Error(), "xx-east-1") {
-		t.Errorf("checkRegion(ARM64 where only X86_64) = %v; want a cpuArchitecture refusal offering x86_64 and xx-east-1", err)
-	}
-	if err := checkRegion(table, "xx-west-1", "X86_64"); err != nil {
-		t.Errorf("checkRegion(X86_64) = %v", err)
-	}
-}
-
-// TestRegionTable: every listed region is usable, and its zone IDs are its
-// own (a typo would silently refuse every zone).
-func TestRegionTable(t *testing.T) {
-	for region, s := range regionTable {
-		if !s.Rekognition || len(s.usableZones()) == 0 || len(s.FargateArch) == 0 {
-			t.Errorf("%s listed but not usable: %+v", region, s)
-		}
-		prefix := mockZonePrefix(region)
-		for _, z := range append(slices.Clone(s.VPCLinkZones), s.FargateZones...) {
-			if !strings.HasPrefix(z, prefix+"-az") {
-				t.Errorf("%s: zone %s does not share the prefix %s", region, z, prefix)
-			}
-		}
-	}
-}
-
 // explicitNames returns every explicit name the plan sends to AWS, keyed
 // by type, resource and input. Names Pulumi generates (logical name plus a
 // random suffix) are not inputs; "bucket" names a bucket only on the

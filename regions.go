@@ -179,30 +179,28 @@ func archKeys(ecs []string) []string {
 	return out
 }
 
-// chooseZones returns the first count zones (names and IDs, in the order
-// AWS lists them) whose zone ID the region supports for both VPC links and
-// Fargate. Zone names map to zone IDs differently in every account, so
+// chooseZones returns the IDs of the first count zones (in the order AWS
+// lists them) that the region supports for both VPC links and Fargate. Zone names map to zone IDs differently in every account, so
 // only the ID says whether a zone can hold the VPC link:
 // https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html
-func chooseZones(table map[string]regionSupport, region string, names, ids []string, count int) (chosenNames, chosenIDs []string, err error) {
+func chooseZones(table map[string]regionSupport, region string, names, ids []string, count int) ([]string, error) {
 	if len(names) != len(ids) {
-		return nil, nil, fmt.Errorf("availability zones of %s: %d names but %d zone IDs", region, len(names), len(ids))
+		return nil, fmt.Errorf("availability zones of %s: %d names but %d zone IDs", region, len(names), len(ids))
 	}
 	usable := table[region].usableZones()
-	var offered []string
+	var chosen, offered []string
 	for i, id := range ids {
 		if !slices.Contains(usable, id) {
 			continue
 		}
 		offered = append(offered, fmt.Sprintf("%s (%s)", id, names[i]))
-		if len(chosenIDs) < count {
-			chosenNames = append(chosenNames, names[i])
-			chosenIDs = append(chosenIDs, id)
+		if len(chosen) < count {
+			chosen = append(chosen, id)
 		}
 	}
-	if len(chosenIDs) < count {
-		return nil, nil, fmt.Errorf("%s:azCount: %d zones requested, but this account has only %d zones in %s where API Gateway VPC links and Fargate both run: %s; set azCount to at most %d",
+	if len(chosen) < count {
+		return nil, fmt.Errorf("%s:azCount: %d zones requested, but this account has only %d zones in %s where API Gateway VPC links and Fargate both run: %s; set azCount to at most %d",
 			configNamespace, count, len(offered), region, strings.Join(offered, ", "), len(offered))
 	}
-	return chosenNames, chosenIDs, nil
+	return chosen, nil
 }

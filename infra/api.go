@@ -123,10 +123,11 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-discovery.html
 		HealthCheckCustomConfig: &servicediscovery.ServiceHealthCheckCustomConfigArgs{FailureThreshold: pulumi.Int(1)},
 		ForceDestroy:            pulumi.Bool(true),
+	}, parent,
 		// Its name is fixed and unique in the namespace: a replacement (a
 		// change of routing policy, records or health check config) made
 		// beside the old service would fail with ServiceAlreadyExists.
-	}, parent, pulumi.DeleteBeforeReplace(true))
+		pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, fmt.Errorf("discovery service %s: %w", name, err)
 	}
