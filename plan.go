@@ -216,7 +216,7 @@ func (m *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		r.DependsOn = rpc.GetDependencies()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
-		if t := rpc.GetCustomTimeouts(); t != nil {
+		if t := rpc.GetCustomTimeouts(); t.GetCreate()+t.GetUpdate()+t.GetDelete() != "" {
 			r.CustomTimeouts = &planTimeouts{Create: t.GetCreate(), Update: t.GetUpdate(), Delete: t.GetDelete()}
 		}
 		sort.Strings(r.DependsOn)
