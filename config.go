@@ -28,7 +28,7 @@ type Config struct {
 	APIThrottleRate    float64 // apiThrottleRate: steady-state requests per second of the $default stage
 	APIThrottleBurst   int     // apiThrottleBurst: burst of the $default stage
 	MaxUploadBytes     int64   // maxUploadBytes: largest accepted upload
-	Namespace          string  // namespace: Service Connect namespace, under .internal
+	Namespace          string  // namespace: domain of the stack's namespaces, under .internal
 	ImageRetentionDays int     // imageRetentionDays: days before uploaded images expire
 	ContainerInsights  bool    // containerInsights: ECS Container Insights on the cluster
 }
@@ -56,7 +56,7 @@ var configKeys = []configKey{
 	{"apiThrottleRate", "50", "Steady-state requests per second allowed by the API stage (1-10000)."},
 	{"apiThrottleBurst", "100", "Burst of requests allowed by the API stage (1-5000)."},
 	{"maxUploadBytes", "10485760", "Largest upload request body accepted by upload, multipart framing included (1 byte to 10 MiB, the HTTP API payload limit)."},
-	{"namespace", "imagelabel.internal", "Service Connect namespace; rekog is rekog.<namespace>. Must end in .internal."},
+	{"namespace", "imagelabel.internal", "Domain of the stack's namespaces: Service Connect uses <stack>.<namespace> (rekog is rekog.<stack>.<namespace>), the API's discovery api.<stack>.<namespace>. Must end in .internal."},
 	{"imageRetentionDays", "30", "Days before uploaded images (uploads/) expire from the bucket."},
 	{"containerInsights", "false", "ECS Container Insights on the cluster (true/false; adds CloudWatch cost)."},
 }

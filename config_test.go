@@ -139,16 +139,16 @@ func TestKnobs(t *testing.T) {
 		}
 		azs := map[any]bool{}
 		for _, s := range p.find(typSubnet) {
-			azs[s.Inputs["availabilityZone"]] = true
+			azs[s.Inputs["availabilityZoneId"]] = true
 		}
 		if len(azs) != 3 {
 			t.Errorf("azCount=3: subnets in %d zones", len(azs))
 		}
 		// The mock, like AWS, lists an opted-in Local Zone unless the program
-		// asks for standard zones only.
+		// asks for standard zones only; it is not a VPC-link zone either.
 		for az := range azs {
-			if s, _ := az.(string); strings.Count(s, "-") != 2 {
-				t.Errorf("azCount=3: subnet in %v; want only standard zones (opt-in-not-required)", az)
+			if s, _ := az.(string); !slices.Contains(regionTable["us-east-1"].VPCLinkZones, s) {
+				t.Errorf("azCount=3: subnet in %v; want only standard zones with VPC links", az)
 			}
 		}
 		if got := len(strs(t, p.one(t, typVpcLink, "api").Inputs["subnetIds"])); got != 3 {
@@ -267,20 +267,21 @@ func TestKnobs(t *testing.T) {
 	})
 
 	t.Run("namespace", func(t *testing.T) {
+		// The stack of model() is "test"; it prefixes every namespace.
 		p := model(t, "namespace=labels.internal")
-		if got := p.one(t, typHTTPNS, "cluster").Inputs["name"]; got != "labels.internal" {
+		if got := p.one(t, typHTTPNS, "cluster").Inputs["name"]; got != "test.labels.internal" {
 			t.Errorf("namespace = %v", got)
 		}
-		if got := envOf(t, container(t, p, "upload"))["REKOG_URL"]; got != "http://rekog.labels.internal:9090" {
+		if got := envOf(t, container(t, p, "upload"))["REKOG_URL"]; got != "http://rekog.test.labels.internal:9090" {
 			t.Errorf("REKOG_URL = %q", got)
 		}
-		if got := get(t, p.one(t, typService, "rekog").Inputs, "serviceConnectConfiguration.services.0.clientAlias.0.dnsName"); got != "rekog.labels.internal" {
+		if got := get(t, p.one(t, typService, "rekog").Inputs, "serviceConnectConfiguration.services.0.clientAlias.0.dnsName"); got != "rekog.test.labels.internal" {
 			t.Errorf("alias = %v", got)
 		}
-		if got := p.one(t, typDNSNS, "api").Inputs["name"]; got != "api.labels.internal" {
+		if got := p.one(t, typDNSNS, "api").Inputs["name"]; got != "api.test.labels.internal" {
 			t.Errorf("private DNS namespace = %v", got)
 		}
-		if p.Outputs["serviceConnectNamespace"] != "labels.internal" {
+		if p.Outputs["serviceConnectNamespace"] != "test.labels.internal" {
 			t.Errorf("output namespace = %v", p.Outputs["serviceConnectNamespace"])
 		}
 	})
@@ -483,7 +484,7 @@ func TestReadStackConfig(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Outputs["region"] != "eu-west-1" || doc.Outputs["serviceConnectNamespace"] != "x.internal" {
+	if doc.Outputs["region"] != "eu-west-1" || doc.Outputs["serviceConnectNamespace"] != "other.x.internal" {
 		t.Errorf("plan --stack other outputs = %v", doc.Outputs)
 	}
 	if n := len(doc.find(typSubnet)); n != 4 {

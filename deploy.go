@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -64,16 +67,31 @@ func (o *outputs) Map() map[string]pulumi.StringOutput {
 	}
 }
 
-// deploy declares the whole system. It is the body of `pulumi up`, of the
-// offline plan and of the tests.
-func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
+// site is where the stack goes and what it is called there, settled (or
+// refused) at preview before anything is declared.
+type site struct {
+	Region    string
+	AccountID string
+	ZoneIDs   []string   // availability zone IDs of the subnets, in order
+	Names     namespaces // the stack's Cloud Map namespace names
+}
+
+// locate reads the region, account and zones, refuses what AWS would
+// refuse later (an unsupported region, too few VPC-link zones, a namespace
+// too long) and names the stack's namespaces.
+func locate(ctx *pulumi.Context, cfg Config) (site, error) {
 	region, err := aws.GetRegion(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("get region: %w", err)
+		return site{}, fmt.Errorf("get region: %w", err)
+	}
+	// Refused at preview: elsewhere the stack deploys for ten minutes and
+	// then fails (no Rekognition, no VPC link, no Fargate for the arch).
+	if err := checkRegion(regionTable, region.Name, cfg.ECSArchitecture()); err != nil {
+		return site{}, err
 	}
 	caller, err := aws.GetCallerIdentity(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("get caller identity: %w", err)
+		return site{}, fmt.Errorf("get caller identity: %w", err)
 	}
 	// Only the region's standard zones: Local Zones and Wavelength Zones are
 	// opt-in (and not where a small Fargate service belongs), so a larger
@@ -86,18 +104,35 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get availability zones: %w", err)
+		return site{}, fmt.Errorf("get availability zones: %w", err)
 	}
-	if len(azs.Names) < cfg.AZCount {
-		return nil, fmt.Errorf("%s:azCount: %d zones requested, region %s has %d available", configNamespace, cfg.AZCount, region.Name, len(azs.Names))
+	// Zones are chosen by zone ID: the VPC link exists only in some IDs,
+	// and which ID a name such as us-east-1a stands for differs per account.
+	zoneIDs, err := chooseZones(regionTable, region.Name, azs.Names, azs.ZoneIds, cfg.AZCount)
+	if err != nil {
+		return site{}, err
+	}
+	names, err := stackNamespace(ctx.Stack(), cfg.Namespace)
+	if err != nil {
+		return site{}, err
+	}
+	return site{Region: region.Name, AccountID: caller.AccountId, ZoneIDs: zoneIDs, Names: names}, nil
+}
+
+// deploy declares the whole system. It is the body of `pulumi up`, of the
+// offline plan and of the tests.
+func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
+	where, err := locate(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
 
 	net, err := infra.NewNetwork(ctx, "net", &infra.NetworkArgs{
-		AZs:     azs.Names[:cfg.AZCount],
-		Region:  region.Name,
+		AZs:     where.ZoneIDs,
+		Region:  where.Region,
 		NATMode: cfg.NATMode,
 
-		AccountID:        caller.AccountId,
+		AccountID:        where.AccountID,
 		LogRetentionDays: cfg.LogRetentionDays,
 	})
 	if err != nil {
@@ -112,7 +147,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		return nil, err
 	}
 	cluster, err := infra.NewCluster(ctx, "cluster", &infra.ClusterArgs{
-		Namespace:         cfg.Namespace,
+		Namespace:         where.Names.ServiceConnect,
 		ContainerInsights: cfg.ContainerInsights,
 	})
 	if err != nil {
@@ -138,14 +173,14 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 	}
 
 	uploadRole, err := infra.NewTaskRole(ctx, "upload-task", &infra.TaskRoleArgs{
-		AccountID: caller.AccountId, Region: region.Name,
+		AccountID: where.AccountID, Region: where.Region,
 		Policy: infra.UploadTaskPolicy(store.BucketArn),
 	})
 	if err != nil {
 		return nil, err
 	}
 	rekogRole, err := infra.NewTaskRole(ctx, "rekog-task", &infra.TaskRoleArgs{
-		AccountID: caller.AccountId, Region: region.Name,
+		AccountID: where.AccountID, Region: where.Region,
 		Policy: infra.RekogTaskPolicy(store.BucketArn),
 	})
 	if err != nil {
@@ -156,7 +191,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		VpcID:                  net.VpcID,
 		SubnetIDs:              net.PrivateSubnetIDs,
 		VpcLinkSecurityGroupID: sgs.VpcLinkID,
-		DiscoveryNamespace:     "api." + cfg.Namespace,
+		DiscoveryNamespace:     where.Names.Discovery,
 		DiscoveryService:       "upload",
 		ThrottleRate:           cfg.APIThrottleRate,
 		ThrottleBurst:          cfg.APIThrottleBurst,
@@ -171,8 +206,8 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		a.ClusterArn = cluster.ClusterArn
 		a.ClusterName = cluster.ClusterName
 		a.SubnetIDs = net.PrivateSubnetIDs
-		a.AccountID = caller.AccountId
-		a.Region = region.Name
+		a.AccountID = where.AccountID
+		a.Region = where.Region
 		a.LogRetentionDays = cfg.LogRetentionDays
 		a.DesiredCount = cfg.DesiredCount
 		a.MaxCount = cfg.MaxCount
@@ -183,7 +218,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		return map[string]pulumi.StringInput{
 			"PORT":           pulumi.String(strconv.Itoa(port)),
 			"BUCKET":         store.BucketName,
-			"AWS_REGION":     pulumi.String(region.Name),
+			"AWS_REGION":     pulumi.String(where.Region),
 			"LOG_LEVEL":      pulumi.String("info"),
 			"MAX_LABELS":     pulumi.String("10"),
 			"MIN_CONFIDENCE": pulumi.String("70"),
@@ -192,7 +227,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 
 	rekogServer := &infra.ServiceConnectServer{
 		DiscoveryName:            "rekog",
-		DNSName:                  "rekog." + cfg.Namespace,
+		DNSName:                  "rekog." + where.Names.ServiceConnect,
 		Port:                     rekogPort,
 		PerRequestTimeoutSeconds: rekogPerRequestTimeout,
 		IdleTimeoutSeconds:       rekogIdleTimeout,
@@ -241,7 +276,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		APIURL:                  api.URL,
 		BucketName:              store.BucketName,
 		ClusterName:             cluster.ClusterName,
-		Region:                  pulumi.String(region.Name).ToStringOutput(),
+		Region:                  pulumi.String(where.Region).ToStringOutput(),
 		ServiceConnectNamespace: cluster.NamespaceName,
 		UploadImage:             images["upload"].RepoDigest,
 		RekogImage:              images["rekog"].RepoDigest,
@@ -249,4 +284,57 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		RekogLogGroup:           rekog.LogGroupName,
 		APILogGroup:             api.LogGroupName,
 	}, nil
+}
+
+// namespaces are the two Cloud Map namespace names of a stack. Cloud Map
+// makes namespace names unique per account and region
+// (NamespaceAlreadyExists), so each carries the stack:
+// https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html
+type namespaces struct {
+	ServiceConnect string // <stack>.<namespace>: rekog is rekog.<this>
+	Discovery      string // api.<stack>.<namespace>: upload's SRV records
+}
+
+// maxDNSName is the longest DNS name (RFC 1035), the bound of a private DNS
+// namespace's name.
+const maxDNSName = 253
+
+// stackNamespace derives the stack's namespace names from the configured
+// domain. Every stack gets its own names whatever the config says, so two
+// stacks with the same config never collide.
+func stackNamespace(stack, domain string) (namespaces, error) {
+	sc := stackLabel(stack) + "." + domain
+	ns := namespaces{ServiceConnect: sc, Discovery: "api." + sc}
+	if len(ns.Discovery) > maxDNSName {
+		return namespaces{}, fmt.Errorf("%s:namespace: %q with the stack makes %q, longer than %d characters", configNamespace, domain, ns.Discovery, maxDNSName)
+	}
+	return ns, nil
+}
+
+// stackLabel turns a Pulumi stack name (letters, digits, '-', '_', '.')
+// into one DNS label: lowercase letters, digits and inner hyphens, at most
+// 63 characters. A name that had to change gets a short hash of the
+// original, so "Dev" and "dev", or "a.b" and "a-b", stay distinct.
+func stackLabel(stack string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(stack) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	label := strings.Trim(b.String(), "-")
+	if label == stack && len(label) <= 63 {
+		return label
+	}
+	sum := sha256.Sum256([]byte(stack))
+	suffix := hex.EncodeToString(sum[:])[:6]
+	if room := 63 - len(suffix) - 1; len(label) > room {
+		label = strings.TrimRight(label[:room], "-")
+	}
+	if label == "" {
+		return "s-" + suffix
+	}
+	return label + "-" + suffix
 }

@@ -48,8 +48,21 @@ type planResource struct {
 	// IgnoreChanges lists inputs Pulumi leaves alone after creation (e.g. an
 	// autoscaled service's desiredCount).
 	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
+	// DeleteBeforeReplace: a replacement deletes the old resource before
+	// creating the new one (for names that cannot exist twice).
+	DeleteBeforeReplace bool `json:"deleteBeforeReplace,omitempty"`
+	// CustomTimeouts are the create/update/delete timeouts given to the
+	// provider, when set.
+	CustomTimeouts *planTimeouts `json:"customTimeouts,omitempty"`
 
 	rawInputs resource.PropertyMap
+}
+
+// planTimeouts are a resource's custom timeouts (Go durations as strings).
+type planTimeouts struct {
+	Create string `json:"create,omitempty"`
+	Update string `json:"update,omitempty"`
+	Delete string `json:"delete,omitempty"`
 }
 
 // planResult is the whole plan: every resource in declaration order and the
@@ -118,6 +131,22 @@ func optInFiltered(args resource.PropertyMap) bool {
 	return false
 }
 
+// mockZoneOrder is the zone ID number behind each zone name a, b, c, ...
+// of the mock account. As in a real account the mapping is not the
+// identity, and in us-east-1 the second name is use1-az3, where API Gateway
+// has no VPC links: a program choosing zones by name would pick it.
+var mockZoneOrder = []int{4, 3, 6, 1, 2, 5}
+
+// mockZonePrefix returns the zone ID prefix of a region (use1 for
+// us-east-1), taken from the VPC-link zone list, or "mock1" for a region it
+// does not know.
+func mockZonePrefix(region string) string {
+	if z := vpcLinkZones[region]; len(z) > 0 {
+		return z[0][:strings.LastIndex(z[0], "-az")]
+	}
+	return "mock1"
+}
+
 // Call answers the provider functions the program invokes.
 func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
@@ -133,14 +162,15 @@ func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		var names, ids []any
+		prefix := mockZonePrefix(m.region)
 		for i, s := range "abcdef" {
 			names = append(names, m.region+string(s))
-			ids = append(ids, fmt.Sprintf("use1-az%d", i+1))
+			ids = append(ids, fmt.Sprintf("%s-az%d", prefix, mockZoneOrder[i]))
 			if i == 0 && !optInFiltered(args.Args) {
 				// As in AWS, opted-in Local Zones are listed among the
 				// zones unless the caller filters on opt-in-status.
 				names = append(names, m.region+"-bos-1a")
-				ids = append(ids, "use1-bos1-az1")
+				ids = append(ids, prefix+"-bos1-az1")
 			}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": m.region, "state": "available"}), nil
@@ -185,6 +215,10 @@ func (m *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		}
 		r.DependsOn = rpc.GetDependencies()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		if t := rpc.GetCustomTimeouts(); t.GetCreate()+t.GetUpdate()+t.GetDelete() != "" {
+			r.CustomTimeouts = &planTimeouts{Create: t.GetCreate(), Update: t.GetUpdate(), Delete: t.GetDelete()}
+		}
 		sort.Strings(r.DependsOn)
 		r.URN = urnOf(rpc.GetParent(), args.TypeToken, args.Name)
 	}
@@ -608,7 +642,7 @@ func runPlan(args []string, dir string, stdout io.Writer) error {
 // treeKeys are the inputs the readable plan shows per resource type.
 var treeKeys = map[string][]string{
 	"aws:ec2/vpc:Vpc":                                                      {"cidrBlock", "enableDnsHostnames", "enableDnsSupport"},
-	"aws:ec2/subnet:Subnet":                                                {"availabilityZone", "cidrBlock", "mapPublicIpOnLaunch"},
+	"aws:ec2/subnet:Subnet":                                                {"availabilityZoneId", "cidrBlock", "mapPublicIpOnLaunch"},
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                                      {"serviceName", "vpcEndpointType"},
 	"aws:ec2/routeTable:RouteTable":                                        {"routes"},
 	"aws:ecs/cluster:Cluster":                                              {"settings"},

@@ -123,13 +123,17 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-discovery.html
 		HealthCheckCustomConfig: &servicediscovery.ServiceHealthCheckCustomConfigArgs{FailureThreshold: pulumi.Int(1)},
 		ForceDestroy:            pulumi.Bool(true),
-	}, parent)
+	}, parent,
+		// Its name is fixed and unique in the namespace: a replacement (a
+		// change of routing policy, records or health check config) made
+		// beside the old service would fail with ServiceAlreadyExists.
+		pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, fmt.Errorf("discovery service %s: %w", name, err)
 	}
 
 	link, err := apigatewayv2.NewVpcLink(ctx, name, &apigatewayv2.VpcLinkArgs{
-		Name:             pulumi.String(name),
+		Name:             pulumi.Sprintf("imagelabel-%s-%s", ctx.Stack(), name),
 		SubnetIds:        args.SubnetIDs,
 		SecurityGroupIds: pulumi.StringArray{args.VpcLinkSecurityGroupID},
 	}, parent)
@@ -174,7 +178,7 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 	logs, err := cloudwatch.NewLogGroup(ctx, name+"-access", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.Sprintf("/imagelabel/%s/api-access", ctx.Stack()),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-	}, parent)
+	}, parent, pulumi.DeleteBeforeReplace(true)) // a fixed name cannot exist twice
 	if err != nil {
 		return nil, fmt.Errorf("access log group %s: %w", name, err)
 	}

@@ -10,7 +10,9 @@ import (
 
 // ClusterArgs configures a Cluster.
 type ClusterArgs struct {
-	// Namespace is the Service Connect namespace name (e.g. imagelabel.internal).
+	// Namespace is the Service Connect namespace name (per stack, e.g.
+	// dev.imagelabel.internal: Cloud Map names are unique per account and
+	// region).
 	Namespace string
 	// ContainerInsights turns on ECS Container Insights.
 	ContainerInsights bool
@@ -37,6 +39,16 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, fmt.Errorf("register cluster %s: %w", name, err)
 	}
 	parent := pulumi.Parent(c)
+	// On destroy, ECS deletes the Cloud Map service it made for rekog's
+	// Service Connect endpoint asynchronously, after the ECS service is
+	// gone; until then DeleteNamespace answers ResourceInUse. The provider
+	// retries that for a fixed 2 minutes (resourceHTTPNamespaceDelete in
+	// terraform-provider-aws internal/service/servicediscovery/
+	// http_namespace.go: a constant, and the resource declares no
+	// timeouts), so pulumi.Timeouts cannot lengthen it and none is set. If
+	// ECS is slower, `pulumi destroy` ends with that one error and a second
+	// `pulumi destroy` deletes the namespace (docs/deploy.md,
+	// troubleshooting).
 	ns, err := servicediscovery.NewHttpNamespace(ctx, name, &servicediscovery.HttpNamespaceArgs{
 		Name:        pulumi.String(args.Namespace),
 		Description: pulumi.String("Service Connect namespace of " + name),

@@ -19,8 +19,10 @@ import (
 
 // NetworkArgs configures a Network.
 type NetworkArgs struct {
-	// AZs are the availability zone names to use, one public and one private
-	// subnet each. At least one.
+	// AZs are the availability zone IDs (e.g. use1-az4) to use, one public
+	// and one private subnet each. At least one. IDs, not names: a name
+	// maps to a different zone in each account, and the VPC link's zones
+	// are documented by ID.
 	AZs []string
 	// Region names the S3 gateway endpoint service (com.amazonaws.<region>.s3).
 	Region string
@@ -103,9 +105,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	var nat *ec2.NatGateway
 	for i, az := range args.AZs {
 		pub, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.SubnetArgs{
-			VpcId:            vpc.ID(),
-			AvailabilityZone: pulumi.String(az),
-			CidrBlock:        pulumi.Sprintf("10.0.%d.0/24", i),
+			VpcId:              vpc.ID(),
+			AvailabilityZoneId: pulumi.String(az),
+			CidrBlock:          pulumi.Sprintf("10.0.%d.0/24", i),
 			// Nothing in this design runs in the public subnets except the
 			// NAT gateway, which has its own Elastic IP: no auto public IPs.
 			MapPublicIpOnLaunch: pulumi.Bool(false),
@@ -144,7 +146,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 
 		priv, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.SubnetArgs{
 			VpcId:               vpc.ID(),
-			AvailabilityZone:    pulumi.String(az),
+			AvailabilityZoneId:  pulumi.String(az),
 			CidrBlock:           pulumi.Sprintf("10.0.%d.0/24", 128+i),
 			MapPublicIpOnLaunch: pulumi.Bool(false),
 			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-private-%s", name, az)},

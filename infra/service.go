@@ -174,7 +174,34 @@ func containerDefinitions(a *FargateServiceArgs, image, logGroup string, env map
 	return string(b), nil
 }
 
-// NewFargateService creates the service and everything it owns.
+// Rollout failure detection. The provider bridged by pulumi-aws v6.83
+// (terraform-provider-aws v5) waits for steady state by polling
+// DescribeServices until the service has exactly one deployment whose
+// running count equals the desired count (statusServiceWaitForStable in
+// internal/service/ecs/service.go). With the circuit breaker's rollback,
+// ECS replaces a failed deployment with one of the previous task
+// definition, which then satisfies that test: `pulumi up` succeeds while
+// the old image runs (terraform-provider-aws issues 19519 and 20858). So
+// the breaker stops a failed deployment without rolling back: the failed
+// PRIMARY deployment stays beside the old ACTIVE one (or, on a first
+// deploy, runs no task), the waiter never sees one healthy deployment, and
+// the update fails when rolloutTimeout runs out instead of the provider's
+// default 20 minutes. The old tasks keep serving meanwhile (minimum healthy
+// 100 %), and the next `pulumi up` with a fixed image starts a new
+// deployment. (Provider versions that read the service deployment's own
+// status fail even sooner, as soon as the breaker trips.)
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+const (
+	circuitBreakerRollback = false
+	// rolloutTimeout bounds create and update of an ECS service. The
+	// breaker fails a deployment after max(3, desired/2) failed tasks
+	// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeploymentCircuitBreaker.html),
+	// each a minute or two: start, health check start period and retries.
+	rolloutTimeout = "15m"
+)
+
+// NewFargateService creates the service and everything it owns: its log
+// group, execution role, task definition, ECS service and autoscaling.
 func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArgs, opts ...pulumi.ResourceOption) (*FargateService, error) {
 	if args.MaxCount < args.DesiredCount {
 		return nil, fmt.Errorf("service %s: max count %d < desired count %d", name, args.MaxCount, args.DesiredCount)
@@ -188,40 +215,91 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 	}
 	parent := pulumi.Parent(s)
 
+	// The log group's name is fixed (the stack's outputs and docs name it),
+	// so a replacement must delete the old group first.
 	logs, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
 		Name:            pulumi.Sprintf("/imagelabel/%s/%s", ctx.Stack(), name),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-	}, parent)
+	}, parent, pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, fmt.Errorf("log group %s: %w", name, err)
 	}
-
-	trust, err := ecsTasksTrust(args.AccountID, args.Region, false)
+	execRole, execPolicy, err := newExecutionRole(ctx, name, args, logs, parent)
 	if err != nil {
 		return nil, err
 	}
-	execRole, err := iam.NewRole(ctx, name+"-exec", &iam.RoleArgs{
+	td, err := newTaskDefinition(ctx, name, args, logs, execRole, execPolicy, parent)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := newECSService(ctx, name, args, td, logs, parent)
+	if err != nil {
+		return nil, err
+	}
+	if args.MaxCount > args.DesiredCount {
+		if err := newAutoscaling(ctx, name, args, svc, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	s.service = svc
+	s.ServiceName = svc.Name
+	s.ServiceArn = svc.ID().ToStringOutput()
+	s.TaskDefinitionArn = td.Arn
+	s.LogGroupName = logs.Name
+	s.ExecutionRoleArn = execRole.Arn
+	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{
+		"serviceName": s.ServiceName, "serviceArn": s.ServiceArn,
+		"taskDefinitionArn": s.TaskDefinitionArn, "logGroupName": s.LogGroupName,
+		"executionRoleArn": s.ExecutionRoleArn,
+	}); err != nil {
+		return nil, fmt.Errorf("outputs of service %s: %w", name, err)
+	}
+	return s, nil
+}
+
+// newExecutionRole creates the role ECS uses to start the task: pull the
+// service's image, write its log group, nothing else.
+func newExecutionRole(ctx *pulumi.Context, name string, args *FargateServiceArgs, logs *cloudwatch.LogGroup, parent pulumi.ResourceOption) (*iam.Role, *iam.RolePolicy, error) {
+	trust, err := ecsTasksTrust(args.AccountID, args.Region, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	role, err := iam.NewRole(ctx, name+"-exec", &iam.RoleArgs{
 		AssumeRolePolicy: pulumi.String(trust),
 		Description:      pulumi.String("ECS execution role of " + name + ": pull its image, write its logs"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("execution role %s: %w", name, err)
+		return nil, nil, fmt.Errorf("execution role %s: %w", name, err)
 	}
-	execPolicy, err := iam.NewRolePolicy(ctx, name+"-exec", &iam.RolePolicyArgs{
-		Role:   execRole.Name,
+	policy, err := iam.NewRolePolicy(ctx, name+"-exec", &iam.RolePolicyArgs{
+		Role:   role.Name,
 		Policy: executionPolicy(args.RepositoryArn, logs.Arn),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("execution role policy %s: %w", name, err)
+		return nil, nil, fmt.Errorf("execution role policy %s: %w", name, err)
 	}
+	return role, policy, nil
+}
 
+// familyName is the task definition family: per stack, since families are
+// per account and region. Families allow letters, digits, '-' and '_'
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html),
+// so a '.' of a stack name becomes '-'.
+func familyName(stack, name string) string {
+	return "imagelabel-" + strings.ReplaceAll(stack, ".", "-") + "-" + name
+}
+
+// newTaskDefinition renders the container definition once the image
+// digest, log group and environment are known, and registers it.
+func newTaskDefinition(ctx *pulumi.Context, name string, args *FargateServiceArgs, logs *cloudwatch.LogGroup, execRole *iam.Role, execPolicy *iam.RolePolicy, parent pulumi.ResourceOption) (*ecs.TaskDefinition, error) {
 	envKeys := make([]string, 0, len(args.Env))
-	envInputs := make([]any, 0, len(args.Env)+2)
-	envInputs = append(envInputs, args.Image, logs.Name)
 	for k := range args.Env {
 		envKeys = append(envKeys, k)
 	}
 	sort.Strings(envKeys)
+	envInputs := make([]any, 0, len(args.Env)+2)
+	envInputs = append(envInputs, args.Image, logs.Name)
 	for _, k := range envKeys {
 		envInputs = append(envInputs, args.Env[k])
 	}
@@ -234,9 +312,7 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 	}).(pulumi.StringOutput)
 
 	td, err := ecs.NewTaskDefinition(ctx, name, &ecs.TaskDefinitionArgs{
-		// A family allows only letters, digits, _ and - (RegisterTaskDefinition);
-		// Pulumi stack names may also hold '.'.
-		Family:                  pulumi.Sprintf("imagelabel-%s-%s", strings.ReplaceAll(ctx.Stack(), ".", "_"), name),
+		Family:                  pulumi.String(familyName(ctx.Stack(), name)),
 		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
 		NetworkMode:             pulumi.String("awsvpc"),
 		Cpu:                     pulumi.String(strconv.Itoa(args.CPU)),
@@ -252,9 +328,13 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 	if err != nil {
 		return nil, fmt.Errorf("task definition %s: %w", name, err)
 	}
+	return td, nil
+}
 
-	// Service Connect proxy logs go to the service's log group under their
-	// own stream prefix.
+// serviceConnect is the Service Connect configuration: every service is a
+// client of the namespace; a Server also publishes its port. The proxy
+// logs to the service's log group under its own stream prefix.
+func serviceConnect(name string, args *FargateServiceArgs, logs *cloudwatch.LogGroup) *ecs.ServiceServiceConnectConfigurationArgs {
 	sc := &ecs.ServiceServiceConnectConfigurationArgs{
 		Enabled:   pulumi.Bool(true),
 		Namespace: args.NamespaceArn,
@@ -281,6 +361,12 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 			},
 		}}
 	}
+	return sc
+}
+
+// newECSService creates the ECS service, waiting for its rollout (see
+// rolloutTimeout) and saying where to look when it fails.
+func newECSService(ctx *pulumi.Context, name string, args *FargateServiceArgs, td *ecs.TaskDefinition, logs *cloudwatch.LogGroup, parent pulumi.ResourceOption) (*ecs.Service, error) {
 	svcArgs := &ecs.ServiceArgs{
 		Cluster:        args.ClusterArn,
 		TaskDefinition: td.Arn,
@@ -291,17 +377,16 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 			SecurityGroups: args.SecurityGroupIDs,
 			AssignPublicIp: pulumi.Bool(false),
 		},
-		// Keep full capacity during a deployment and roll back a deployment
-		// whose tasks never become healthy:
-		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+		// Keep full capacity during a deployment; stop one whose tasks
+		// never become healthy (see circuitBreakerRollback).
 		DeploymentMinimumHealthyPercent: pulumi.Int(100),
 		DeploymentMaximumPercent:        pulumi.Int(200),
 		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreakerArgs{
 			Enable:   pulumi.Bool(true),
-			Rollback: pulumi.Bool(true),
+			Rollback: pulumi.Bool(circuitBreakerRollback),
 		},
 		WaitForSteadyState:          pulumi.Bool(true),
-		ServiceConnectConfiguration: sc,
+		ServiceConnectConfiguration: serviceConnect(name, args, logs),
 		EnableEcsManagedTags:        pulumi.Bool(true),
 		PropagateTags:               pulumi.String("SERVICE"),
 	}
@@ -315,59 +400,67 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 			ContainerPort: pulumi.Int(args.Port),
 		}
 	}
-	svcOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(args.DependsOn)}
-	autoscale := args.MaxCount > args.DesiredCount
-	if autoscale {
+	svcOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(args.DependsOn),
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: rolloutTimeout, Update: rolloutTimeout})}
+	if args.MaxCount > args.DesiredCount {
 		// Application Auto Scaling owns the task count once it is enabled.
 		svcOpts = append(svcOpts, pulumi.IgnoreChanges([]string{"desiredCount"}))
+	}
+	if args.Server != nil {
+		// A Service Connect discovery name must be unique in its namespace:
+		// a replacement created beside the old service would be refused.
+		svcOpts = append(svcOpts, pulumi.DeleteBeforeReplace(true))
 	}
 	svc, err := ecs.NewService(ctx, name, svcArgs, svcOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("ecs service %s: %w", name, err)
 	}
+	// Shown with the service's diagnostics, which is where a failed or
+	// timed-out rollout is reported.
+	if err := ctx.Log.Info(rolloutHint(ctx.Stack(), name), &pulumi.LogArgs{Resource: svc}); err != nil {
+		return nil, fmt.Errorf("rollout hint of %s: %w", name, err)
+	}
+	return svc, nil
+}
 
-	if autoscale {
-		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html
-		target, err := appautoscaling.NewTarget(ctx, name, &appautoscaling.TargetArgs{
-			ServiceNamespace:  pulumi.String("ecs"),
-			ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
-			ResourceId:        pulumi.Sprintf("service/%s/%s", args.ClusterName, svc.Name),
-			MinCapacity:       pulumi.Int(args.DesiredCount),
-			MaxCapacity:       pulumi.Int(args.MaxCount),
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("scaling target %s: %w", name, err)
-		}
-		if _, err := appautoscaling.NewPolicy(ctx, name+"-cpu", &appautoscaling.PolicyArgs{
-			PolicyType:        pulumi.String("TargetTrackingScaling"),
-			ServiceNamespace:  target.ServiceNamespace,
-			ScalableDimension: target.ScalableDimension,
-			ResourceId:        target.ResourceId,
-			TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
-				PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
-					PredefinedMetricType: pulumi.String("ECSServiceAverageCPUUtilization"),
-				},
-				TargetValue:      pulumi.Float64(60),
-				ScaleOutCooldown: pulumi.Int(60),
-				ScaleInCooldown:  pulumi.Int(300),
+// rolloutHint tells where to look when the rollout of service name fails.
+func rolloutHint(stack, name string) string {
+	return fmt.Sprintf("if this rollout fails or times out (%s), its tasks did not become healthy: "+
+		"see the service's events (aws ecs describe-services --cluster $(pulumi stack output clusterName) "+
+		"--services <the service name in the error> --query 'services[0].events[:10]') "+
+		"and the log group /imagelabel/%s/%s (aws logs tail /imagelabel/%s/%s --since 30m)",
+		rolloutTimeout, stack, name, stack, name)
+}
+
+// newAutoscaling adds target tracking on average CPU between DesiredCount
+// and MaxCount:
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html
+func newAutoscaling(ctx *pulumi.Context, name string, args *FargateServiceArgs, svc *ecs.Service, parent pulumi.ResourceOption) error {
+	target, err := appautoscaling.NewTarget(ctx, name, &appautoscaling.TargetArgs{
+		ServiceNamespace:  pulumi.String("ecs"),
+		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
+		ResourceId:        pulumi.Sprintf("service/%s/%s", args.ClusterName, svc.Name),
+		MinCapacity:       pulumi.Int(args.DesiredCount),
+		MaxCapacity:       pulumi.Int(args.MaxCount),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("scaling target %s: %w", name, err)
+	}
+	if _, err := appautoscaling.NewPolicy(ctx, name+"-cpu", &appautoscaling.PolicyArgs{
+		PolicyType:        pulumi.String("TargetTrackingScaling"),
+		ServiceNamespace:  target.ServiceNamespace,
+		ScalableDimension: target.ScalableDimension,
+		ResourceId:        target.ResourceId,
+		TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
+			PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+				PredefinedMetricType: pulumi.String("ECSServiceAverageCPUUtilization"),
 			},
-		}, parent); err != nil {
-			return nil, fmt.Errorf("scaling policy %s: %w", name, err)
-		}
+			TargetValue:      pulumi.Float64(60),
+			ScaleOutCooldown: pulumi.Int(60),
+			ScaleInCooldown:  pulumi.Int(300),
+		},
+	}, parent); err != nil {
+		return fmt.Errorf("scaling policy %s: %w", name, err)
 	}
-
-	s.service = svc
-	s.ServiceName = svc.Name
-	s.ServiceArn = svc.ID().ToStringOutput()
-	s.TaskDefinitionArn = td.Arn
-	s.LogGroupName = logs.Name
-	s.ExecutionRoleArn = execRole.Arn
-	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{
-		"serviceName": s.ServiceName, "serviceArn": s.ServiceArn,
-		"taskDefinitionArn": s.TaskDefinitionArn, "logGroupName": s.LogGroupName,
-		"executionRoleArn": s.ExecutionRoleArn,
-	}); err != nil {
-		return nil, fmt.Errorf("outputs of service %s: %w", name, err)
-	}
-	return s, nil
+	return nil
 }

@@ -48,6 +48,13 @@ func NewStorage(ctx *pulumi.Context, name string, args *StorageArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", name, err)
 	}
+	// S3 answers OperationAborted ("A conflicting conditional operation is
+	// currently in progress") when two configuration writes to one bucket
+	// overlap (terraform-provider-aws issue 7628), so each setting waits
+	// for the one before it: public access block first (a policy write
+	// racing it is rejected), the policy last.
+	var after pulumi.ResourceOption // waits for the previous write
+	chain := func(r pulumi.Resource) { after = pulumi.DependsOn([]pulumi.Resource{r}) }
 	pab, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
 		Bucket:                b.ID(),
 		BlockPublicAcls:       pulumi.Bool(true),
@@ -58,28 +65,33 @@ func NewStorage(ctx *pulumi.Context, name string, args *StorageArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("public access block %s: %w", name, err)
 	}
+	chain(pab)
 	// BucketOwnerEnforced disables ACLs: every object belongs to the bucket
 	// owner and access is decided by IAM and the bucket policy only:
 	// https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
-	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
+	own, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
 		Bucket: b.ID(),
 		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, parent); err != nil {
+	}, parent, after)
+	if err != nil {
 		return nil, fmt.Errorf("ownership controls %s: %w", name, err)
 	}
+	chain(own)
 	// SSE-S3 (AES256): encryption at rest without a KMS key to pay for or
 	// grant to Rekognition (which reads the object with the caller's rights).
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
+	sse, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: b.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
 				SseAlgorithm: pulumi.String("AES256"),
 			},
 		}},
-	}, parent); err != nil {
+	}, parent, after)
+	if err != nil {
 		return nil, fmt.Errorf("encryption %s: %w", name, err)
 	}
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
+	chain(sse)
+	lc, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: b.ID(),
 		Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id:     pulumi.String("expire-uploads"),
@@ -92,9 +104,11 @@ func NewStorage(ctx *pulumi.Context, name string, args *StorageArgs, opts ...pul
 				DaysAfterInitiation: pulumi.Int(1),
 			},
 		}},
-	}, parent); err != nil {
+	}, parent, after)
+	if err != nil {
 		return nil, fmt.Errorf("lifecycle %s: %w", name, err)
 	}
+	chain(lc)
 	// Refuse plain-HTTP requests to the bucket and its objects:
 	// https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html
 	policy := b.Arn.ApplyT(func(arn string) (string, error) {
@@ -107,11 +121,10 @@ func NewStorage(ctx *pulumi.Context, name string, args *StorageArgs, opts ...pul
 			Condition: map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
 		})
 	}).(pulumi.StringOutput)
-	// After the public access block: S3 rejects policy writes racing it.
 	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: b.ID(),
 		Policy: policy,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{pab})); err != nil {
+	}, parent, after); err != nil {
 		return nil, fmt.Errorf("bucket policy %s: %w", name, err)
 	}
 	st.BucketName = b.Bucket

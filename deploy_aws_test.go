@@ -1,0 +1,284 @@
+package main
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestZonesChosenByID: subnets (and so the VPC link) go to zones by zone
+// ID, only to IDs where API Gateway has VPC links. The mock account maps
+// us-east-1b to use1-az3, which has none, so choosing by name, or taking
+// the first names, would put a subnet there.
+func TestZonesChosenByID(t *testing.T) {
+	p := model(t, "azCount=2")
+	var got []string
+	for _, s := range p.find(typSubnet) {
+		if strings.Contains(s.Name, "private") {
+			id, _ := s.Inputs["availabilityZoneId"].(string)
+			got = append(got, id)
+		}
+		if _, ok := s.Inputs["availabilityZone"]; ok {
+			t.Errorf("subnet %s sets availabilityZone %v; want only availabilityZoneId", s.Name, s.Inputs["availabilityZone"])
+		}
+	}
+	sort.Strings(got)
+	// Mock order: a=use1-az4, b=use1-az3 (no VPC links), c=use1-az6.
+	if want := []string{"use1-az4", "use1-az6"}; !slices.Equal(got, want) {
+		t.Errorf("azCount=2: private subnets in %v; want %v", got, want)
+	}
+	link := strs(t, p.one(t, typVpcLink, "api").Inputs["subnetIds"])
+	for _, i := range []string{"0", "1"} {
+		id := p.one(t, typSubnet, "net-private-"+i).Outputs["id"].(string)
+		if !slices.Contains(link, id) {
+			t.Errorf("VPC link subnets %v lack private subnet %s", link, id)
+		}
+	}
+}
+
+// TestAZCountRefused: us-east-1 has six zones but VPC links in five; six
+// are refused at preview, naming the key and the zones that would work.
+func TestAZCountRefused(t *testing.T) {
+	cfg := baseConfig()
+	cfg["imagelabel:azCount"] = "6"
+	_, err := runModel("test", cfg)
+	if err == nil {
+		t.Fatalf("azCount=6 in us-east-1: no error; want a refusal (use1-az3 has no VPC links)")
+	}
+	for _, want := range []string{"imagelabel:azCount", "use1-az4 (us-east-1a)", "use1-az5", "at most 5"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("azCount=6: error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "use1-az3") {
+		t.Errorf("azCount=6: error %q offers use1-az3, which has no VPC links", err)
+	}
+	// us-west-1: VPC links (and Fargate) only in usw1-az1 and usw1-az3.
+	cfg = map[string]string{"aws:region": "us-west-1", "imagelabel:azCount": "3"}
+	if _, err := runModel("test", cfg); err == nil || !strings.Contains(err.Error(), "imagelabel:azCount") {
+		t.Errorf("azCount=3 in us-west-1 = %v; want an azCount refusal", err)
+	}
+	cfg["imagelabel:azCount"] = "2"
+	if _, err := runModel("test", cfg); err != nil {
+		t.Errorf("azCount=2 in us-west-1 = %v; want a plan", err)
+	}
+}
+
+// TestRegionRefused: a region without Rekognition, VPC links or Fargate is
+// refused at preview with the key and the supported regions.
+func TestRegionRefused(t *testing.T) {
+	for _, region := range []string{"eu-west-1", "ap-northeast-1"} {
+		if _, err := runModel("test", map[string]string{"aws:region": region}); err != nil {
+			t.Errorf("region %s: %v; want a plan", region, err)
+		}
+	}
+	// af-south-1 and eu-north-1 have no Rekognition endpoint.
+	for _, region := range []string{"af-south-1", "eu-north-1", "mars-east-1"} {
+		_, err := runModel("test", map[string]string{"aws:region": region})
+		if err == nil {
+			t.Errorf("region %s: no error; want a refusal", region)
+			continue
+		}
+		for _, want := range []string{"aws:region", region, "Rekognition", "us-east-1, us-east-2"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("region %s: error %q lacks %q", region, err, want)
+			}
+		}
+	}
+}
+
+// explicitNames returns every explicit name the plan sends to AWS, keyed
+// by type, resource and input. Names Pulumi generates (logical name plus a
+// random suffix) are not inputs; "bucket" names a bucket only on the
+// bucket itself (elsewhere it refers to one).
+func explicitNames(p *planResult) map[string]string {
+	out := map[string]string{}
+	for _, r := range p.Resources {
+		if !r.Custom {
+			continue
+		}
+		keys := []string{"name", "namePrefix", "family"}
+		if r.Type == typBucket {
+			keys = append(keys, "bucket", "bucketPrefix")
+		}
+		for _, k := range keys {
+			if v, ok := r.Inputs[k].(string); ok {
+				out[r.Type+" "+r.Name+" "+k] = v
+			}
+		}
+	}
+	return out
+}
+
+// scopedNames are explicit names unique only inside a parent that is
+// itself per stack, so two stacks may share them.
+var scopedNames = map[string]string{
+	typStage + " api name":     "the $default stage of the stack's own API",
+	typSDService + " api name": "a Cloud Map service inside the stack's own namespace",
+}
+
+// TestStacksShareNoNames plans two stacks with the committed dev config
+// and finds no explicit name in common: every name AWS makes unique per
+// account and region carries the stack (NamespaceAlreadyExists,
+// ResourceAlreadyExistsException otherwise).
+func TestStacksShareNoNames(t *testing.T) {
+	cfg, err := readStackConfig(".", "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := runModel("dev", cfg)
+	if err != nil {
+		t.Fatalf("plan dev: %v", err)
+	}
+	prod, err := runModel("prod", cfg)
+	if err != nil {
+		t.Fatalf("plan prod: %v", err)
+	}
+	devNames, prodNames := explicitNames(dev), explicitNames(prod)
+	if len(devNames) < 8 {
+		t.Fatalf("only %d explicit names found: %v", len(devNames), devNames)
+	}
+	used := map[string]string{}
+	for k, v := range devNames {
+		if _, ok := scopedNames[k]; !ok {
+			used[v] = k
+		}
+	}
+	for k, v := range prodNames {
+		if _, ok := scopedNames[k]; ok {
+			continue
+		}
+		if other, ok := used[v]; ok {
+			t.Errorf("dev %s and prod %s are both %q", other, k, v)
+		}
+	}
+	for k := range scopedNames {
+		if _, ok := devNames[k]; !ok {
+			t.Errorf("scopedNames lists %q, which the plan no longer has", k)
+		}
+	}
+}
+
+// TestStackLabel: stack names become distinct DNS labels.
+func TestStackLabel(t *testing.T) {
+	seen := map[string]string{}
+	for _, stack := range []string{"dev", "prod", "Dev", "a.b", "a-b", "a_b", "-x-", strings.Repeat("s", 100), strings.Repeat("s", 99) + "t"} {
+		l := stackLabel(stack)
+		if len(l) > 63 || !namespacePattern.MatchString(l+".internal") {
+			t.Errorf("stackLabel(%q) = %q; want a DNS label", stack, l)
+		}
+		if prev, ok := seen[l]; ok {
+			t.Errorf("stackLabel(%q) = stackLabel(%q) = %q", stack, prev, l)
+		}
+		seen[l] = stack
+	}
+	if l := stackLabel("dev"); l != "dev" {
+		t.Errorf("stackLabel(dev) = %q; want dev unchanged", l)
+	}
+	if _, err := stackNamespace("dev", strings.Repeat("a.", 124)+"internal"); err == nil || !strings.Contains(err.Error(), "imagelabel:namespace") {
+		t.Errorf("stackNamespace(too long) = %v; want an imagelabel:namespace error", err)
+	}
+}
+
+// TestDeleteBeforeReplace: names that cannot exist twice are deleted
+// before their replacement is created (Pulumi's default creates first):
+// the Cloud Map service upload registers in (ServiceAlreadyExists), rekog's
+// ECS service with its Service Connect discovery name (unique in the
+// namespace), and the fixed-name log groups of the services and the API.
+func TestDeleteBeforeReplace(t *testing.T) {
+	p := model(t)
+	for _, r := range []*planResource{
+		p.one(t, typSDService, "api"),
+		p.one(t, typLogGroup, "upload"),
+		p.one(t, typLogGroup, "rekog"),
+		p.one(t, typLogGroup, "api-access"),
+	} {
+		if !r.DeleteBeforeReplace {
+			t.Errorf("%s %s: deleteBeforeReplace = false", r.Type, r.Name)
+		}
+	}
+	for _, s := range p.find(typService) {
+		publishes := has(s.Inputs, "serviceConnectConfiguration.services")
+		if publishes != s.DeleteBeforeReplace {
+			t.Errorf("ECS service %s: publishes Service Connect names %v, deleteBeforeReplace %v; want them equal", s.Name, publishes, s.DeleteBeforeReplace)
+		}
+	}
+	if !p.one(t, typService, "rekog").DeleteBeforeReplace {
+		t.Errorf("rekog service (discovery name rekog) is not delete-before-replace")
+	}
+}
+
+// TestRolloutFailsUp: a rollout whose tasks never become healthy must fail
+// `pulumi up` within minutes. The bridged provider's steady-state wait
+// passes once one deployment runs the desired count, which a circuit
+// breaker rollback provides (terraform-provider-aws 19519, 20858), so the
+// breaker must not roll back, the wait must be on, and the wait bounded
+// below the provider's 20-minute default.
+func TestRolloutFailsUp(t *testing.T) {
+	p := model(t)
+	for _, name := range []string{"upload", "rekog"} {
+		s := p.one(t, typService, name)
+		if get(t, s.Inputs, "deploymentCircuitBreaker.enable") != true || get(t, s.Inputs, "deploymentCircuitBreaker.rollback") != false {
+			t.Errorf("%s circuit breaker = %v; want enabled without rollback", name, s.Inputs["deploymentCircuitBreaker"])
+		}
+		if s.Inputs["waitForSteadyState"] != true {
+			t.Errorf("%s waitForSteadyState = %v", name, s.Inputs["waitForSteadyState"])
+		}
+		to := s.CustomTimeouts
+		if to == nil {
+			t.Fatalf("%s: no custom timeouts", name)
+		}
+		for op, v := range map[string]string{"create": to.Create, "update": to.Update} {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 5*time.Minute || d >= 20*time.Minute {
+				t.Errorf("%s %s timeout %q: want 5m <= t < 20m (the breaker needs a few failed tasks; 20m is the provider default)", name, op, v)
+			}
+		}
+	}
+}
+
+// TestBucketWritesSerialized: no two configuration writes to the bucket
+// may run at once (S3's OperationAborted, terraform-provider-aws 7628):
+// the public access block, ownership, encryption, lifecycle and policy
+// form one chain of dependencies, the access block first.
+func TestBucketWritesSerialized(t *testing.T) {
+	p := model(t)
+	types := []string{typPAB, typOwnership, typSSE, typLifecycle, typBucketPol}
+	var writes []*planResource
+	for _, r := range p.Resources {
+		if slices.Contains(types, r.Type) {
+			writes = append(writes, r)
+		}
+	}
+	if len(writes) != len(types) {
+		t.Fatalf("%d bucket configuration resources; want %d", len(writes), len(types))
+	}
+	// dependsOn reports whether a waits, directly or not, for b.
+	var dependsOn func(a, b *planResource) bool
+	dependsOn = func(a, b *planResource) bool {
+		for _, u := range a.DependsOn {
+			if u == b.URN {
+				return true
+			}
+			if d := p.byURN(u); d != nil && dependsOn(d, b) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, a := range writes {
+		for _, b := range writes[i+1:] {
+			if !dependsOn(a, b) && !dependsOn(b, a) {
+				t.Errorf("%s and %s may write the bucket at the same time", a.Type, b.Type)
+			}
+		}
+	}
+	pab := p.one(t, typPAB, "images")
+	for _, w := range writes {
+		if w != pab && !dependsOn(w, pab) {
+			t.Errorf("%s does not wait for the public access block", w.Type)
+		}
+	}
+}
