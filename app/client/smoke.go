@@ -91,13 +91,22 @@ func (s *smoke) run() error {
 
 // pass prints a passed hop's line.
 func (s *smoke) pass(h hop, d time.Duration, detail string) {
-	fmt.Fprintf(s.w, "  ok    %-8s %8s  %s\n", h.name, d.Round(time.Millisecond), detail)
+	fmt.Fprintf(s.w, "  ok    %-8s %8s  %s\n", h.name, roundDur(d), detail)
 }
 
 // fail prints a failed hop's line and returns its failure.
 func (s *smoke) fail(h hop, d time.Duration, reason string, look ...string) error {
-	fmt.Fprintf(s.w, "  FAIL  %-8s %8s  %s\n", h.name, d.Round(time.Millisecond), reason)
+	fmt.Fprintf(s.w, "  FAIL  %-8s %8s  %s\n", h.name, roundDur(d), reason)
 	return &hopFailure{hop: h, reason: reason, look: look}
+}
+
+// roundDur rounds d to a millisecond, or to a microsecond below one (a
+// local hop can take less).
+func roundDur(d time.Duration) time.Duration {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond)
+	}
+	return d.Round(time.Millisecond)
 }
 
 func (s *smoke) checkAPI() error {
@@ -268,7 +277,7 @@ func (h hints) stackCmd() string {
 
 func (h hints) api() []string {
 	if h.local {
-		return []string{"is `go run ./app/local` running, and on this port? It prints upload's URL when it starts.",
+		return []string{"the URL: `go run ./app/local` prints upload's URL when it starts (is it running, on this port?)",
 			h.localLogs(`"upload"`)}
 	}
 	return []string{
