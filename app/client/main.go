@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&c.url, "url", "", "API base URL (default $API_URL, else the stack output apiUrl)")
 	fs.StringVar(&c.stack, "stack", "dev", "Pulumi stack to read apiUrl from when neither --url nor API_URL is set")
 	fs.StringVar(&c.projectDir, "project-dir", ".", "directory of the Pulumi project (Pulumi.yaml)")
-	fs.BoolVar(&c.json, "json", false, "print the API's JSON instead of tables (upload: one line per FILE, in order)")
+	fs.BoolVar(&c.json, "json", false, "print the API's JSON instead of tables (upload: one line per FILE, in order, each with \"file\")")
 	fs.IntVar(&c.maxLabels, "max-labels", 0, "most labels per image, 1..1000 (default: the service's, 10)")
 	fs.Func("min-confidence", "least confidence of a label in percent, 0..100 (default: the service's, 70)", func(s string) error {
 		if _, err := fmt.Sscanf(s, "%g", &c.minConf); err != nil {

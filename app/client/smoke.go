@@ -28,7 +28,7 @@ var (
 	hopAPI     = hop{"api", "the API answers and it is upload (GET /getInfo)"}
 	hopHealth  = hop{"health", "upload is healthy behind the API (GET /healthz)"}
 	hopStore   = hop{"store", "upload stored the image in S3 (POST /upload returned a key)"}
-	hopLabel   = hop{"label", "upload reached rekog (Service Connect) and rekog Rekognition (labels returned)"}
+	hopLabel   = hop{"label", "upload reached rekog (Service Connect), and rekog reached Rekognition (labels returned)"}
 	hopRelabel = hop{"relabel", "GET /labels/{key} labels the stored image again"}
 )
 
