@@ -439,6 +439,8 @@ func TestUsageErrors(t *testing.T) {
 		{"--concurrency", "0", "info"},
 		{"--timeout", "0s", "info"},
 		{"--bogus", "info"},
+		{"--url", "http://x", "smoke", "extra"},
+		{"--url", "http://x", "--json", "smoke"},
 	} {
 		_, _, err := runClient(t, nil, args...)
 		if !errors.Is(err, errUsage) {
