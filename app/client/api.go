@@ -138,13 +138,26 @@ func (c *apiClient) do(req *http.Request) ([]byte, error) {
 		// say instead that the URL is not upload's, naming what answered.
 		if res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusMethodNotAllowed {
 			if who := c.whoAnswers(req.Context()); who != "" {
-				return body, fmt.Errorf("%s does not look like the upload API: %s (got %w)", c.base.Redacted(), who, ae)
+				return body, &notUploadError{base: c.base.Redacted(), who: who, answer: ae}
 			}
 		}
 		return body, ae
 	}
 	return body, nil
 }
+
+// notUploadError is an error answer from a server that is not upload.
+type notUploadError struct {
+	base   string    // the base URL, redacted
+	who    string    // what answers there, from whoAnswers
+	answer *apiError // the answer it gave
+}
+
+func (e *notUploadError) Error() string {
+	return fmt.Sprintf("%s does not look like the upload API: %s (got %v)", e.base, e.who, e.answer)
+}
+
+func (e *notUploadError) Unwrap() error { return e.answer }
 
 // whoAnswers asks GET /getInfo once and returns "" when upload answers
 // there, or a description of what does: the service its /getInfo names, or

@@ -557,8 +557,8 @@ func TestJSONLineNamesFile(t *testing.T) {
 		{uploadResult{err: errors.New("boom")}, `{"file":"a b.png","error":{"code":"client_error","message":"boom"}}`},
 		{uploadResult{body: []byte("<html>"), err: &apiError{Status: 502, Message: "Bad Gateway"}},
 			`{"file":"a b.png","error":{"code":"http_502","message":"Bad Gateway"}}`},
-		{uploadResult{body: []byte(`{"error":{"code":"not_found"}}`), err: fmt.Errorf("not upload (got %w)", &apiError{Status: 404})},
-			`{"file":"a b.png","error":{"code":"client_error","message":"not upload (got 404 )"}}`},
+		{uploadResult{body: []byte(`{"error":{"code":"not_found"}}`), err: &notUploadError{base: "http://x", who: "its GET /getInfo names \"rekog\"", answer: &apiError{Status: 404, Code: "not_found", Message: "no route"}}},
+			`{"file":"a b.png","error":{"code":"client_error","message":"http://x does not look like the upload API: its GET /getInfo names \"rekog\" (got 404 not_found: no route)"}}`},
 	} {
 		if got := string(jsonFor("a b.png", tc.r)); got != tc.want {
 			t.Errorf("jsonFor(%+v) = %s; want %s", tc.r, got, tc.want)
@@ -591,6 +591,12 @@ func TestNotTheUploadAPI(t *testing.T) {
 	if err == nil || !strings.Contains(errOut, want) {
 		t.Errorf("upload to rekog: err = %v, stderr:\n%s\nwant %q", err, errOut, want)
 	}
+	out, _, _ := runClient(t, nil, "--url", rekog.URL, "--json", "upload", img)
+	var line jsonLine
+	if json.Unmarshal([]byte(out), &line) != nil || line.File != img || line.Error == nil || line.Error.Code != "client_error" ||
+		!strings.Contains(line.Error.Message, "does not look like the upload API") {
+		t.Errorf("--json upload to rekog = %s; want a client_error line naming the file and the reason", out)
+	}
 	_, _, err = runClient(t, nil, "--url", other.URL, "labels", "uploads/x.png")
 	if err == nil || !strings.Contains(err.Error(), other.URL+` does not look like the upload API: its GET /getInfo answers 404 Not Found (server "nginx")`) {
 		t.Errorf("labels on a 404 server: err = %v; want it named as not upload", err)
@@ -599,7 +605,7 @@ func TestNotTheUploadAPI(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not look like the upload API") {
 		t.Errorf("info on a 404 server: err = %v; want it named as not upload", err)
 	}
-	out, errOut, err := runClient(t, nil, "--url", rekog.URL, "info")
+	out, errOut, err = runClient(t, nil, "--url", rekog.URL, "info")
 	if err != nil || !strings.Contains(out, "name     rekog") || !strings.Contains(errOut, `does not look like the upload API: its GET /getInfo names "rekog"`) {
 		t.Errorf("info on rekog = %v:\n%s\nstderr:\n%s\nwant its info and a warning", err, out, errOut)
 	}

@@ -219,18 +219,20 @@ func resultLines(c config, name string, r uploadResult) []string {
 // the API's shape when no usable answer came, so every FILE gets a line;
 // either way with "file" first, so `jq` output can be matched to its file.
 func jsonFor(file string, r uploadResult) []byte {
-	var ae *apiError
-	direct := r.err == nil || errors.As(r.err, &ae) && r.err == error(ae)
 	body := bytes.TrimSpace(r.body)
-	if !direct || !json.Valid(body) || len(body) < 2 || body[0] != '{' {
-		code, msg := "client_error", ""
-		if r.err != nil {
-			msg = r.err.Error()
-		}
-		if ae != nil && direct {
-			code, msg = fmt.Sprintf("http_%d", ae.Status), ae.Message
-		}
-		body, _ = json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	var nu *notUploadError
+	var ae *apiError
+	switch {
+	case errors.As(r.err, &nu):
+		// The other server's own JSON would read as upload's answer.
+		body = clientError("client_error", r.err.Error())
+	case json.Valid(body) && len(body) >= 2 && body[0] == '{':
+	case errors.As(r.err, &ae):
+		body = clientError(fmt.Sprintf("http_%d", ae.Status), ae.Message)
+	case r.err != nil:
+		body = clientError("client_error", r.err.Error())
+	default:
+		body = clientError("client_error", "no answer")
 	}
 	name, _ := json.Marshal(file)
 	out := append([]byte(`{"file":`), name...)
@@ -238,6 +240,12 @@ func jsonFor(file string, r uploadResult) []byte {
 		out = append(out, ',')
 	}
 	return append(out, body[1:]...)
+}
+
+// clientError is an error body in the API's shape.
+func clientError(code, msg string) []byte {
+	b, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	return b
 }
 
 // writeJSONLine writes body compacted onto one line.
