@@ -395,7 +395,7 @@ func TestPlanErrors(t *testing.T) {
 }
 
 // TestStackFilesDocumentEveryKey keeps Pulumi.yaml, Pulumi.dev.yaml and
-// README.md in step with configKeys.
+// the configuration table of docs/deploy.md in step with configKeys.
 func TestStackFilesDocumentEveryKey(t *testing.T) {
 	dev, err := readStackConfig(".", "dev")
 	if err != nil {
@@ -405,7 +405,7 @@ func TestStackFilesDocumentEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := os.ReadFile("README.md")
+	doc, err := os.ReadFile("docs/deploy.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +418,7 @@ func TestStackFilesDocumentEveryKey(t *testing.T) {
 			t.Errorf("Pulumi.yaml does not declare %s", full)
 		}
 		if !strings.Contains(string(doc), "| `"+k.Name+"` | `"+k.Default+"` |") {
-			t.Errorf("README.md has no table row for %s with default %s", k.Name, k.Default)
+			t.Errorf("docs/deploy.md has no table row for %s with default %s", k.Name, k.Default)
 		}
 	}
 	if dev["aws:region"] != "us-east-1" {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -93,6 +94,10 @@ type apiClient struct {
 	base    *url.URL
 	timeout time.Duration
 	http    *http.Client // nil = http.DefaultClient
+
+	identify     sync.Once
+	identity     string // what answers at base when it is not upload; "" when it is (or unknown)
+	identifyInfo map[string]any
 }
 
 func (c *apiClient) client() *http.Client {
@@ -128,9 +133,82 @@ func (c *apiClient) do(req *http.Request) ([]byte, error) {
 		return nil, fmt.Errorf("read response of %s %s: %w", req.Method, req.URL.Redacted(), c.explain(req, err))
 	}
 	if res.StatusCode/100 != 2 {
-		return body, newAPIError(res.StatusCode, body)
+		ae := newAPIError(res.StatusCode, body)
+		// A 404 or 405 from the wrong service reads like a bad key or route;
+		// say instead that the URL is not upload's, naming what answered.
+		if res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusMethodNotAllowed {
+			if who := c.whoAnswers(req.Context()); who != "" {
+				return body, &notUploadError{base: c.base.Redacted(), who: who, answer: ae}
+			}
+		}
+		return body, ae
 	}
 	return body, nil
+}
+
+// notUploadError is an error answer from a server that is not upload.
+type notUploadError struct {
+	base   string    // the base URL, redacted
+	who    string    // what answers there, from whoAnswers
+	answer *apiError // the answer it gave
+}
+
+func (e *notUploadError) Error() string {
+	return fmt.Sprintf("%s does not look like the upload API: %s (got %v)", e.base, e.who, e.answer)
+}
+
+func (e *notUploadError) Unwrap() error { return e.answer }
+
+// whoAnswers asks GET /getInfo once and returns "" when upload answers
+// there, or a description of what does: the service its /getInfo names, or
+// the status (and Server header) of a server that has no /getInfo.
+func (c *apiClient) whoAnswers(ctx context.Context) string {
+	c.identify.Do(func() {
+		info, status, server, err := c.getInfo(ctx)
+		c.identifyInfo = info
+		switch {
+		case err != nil:
+			// Unknown: keep the original error rather than guess.
+		case status/100 == 2 && info != nil:
+			if name, _ := info["name"].(string); name != "upload" {
+				c.identity = fmt.Sprintf("its GET /getInfo names %q, not \"upload\"", name)
+			}
+		default:
+			c.identity = fmt.Sprintf("its GET /getInfo answers %d %s", status, http.StatusText(status))
+			if status/100 == 2 {
+				c.identity += " but not upload's JSON"
+			}
+			if server != "" {
+				c.identity += fmt.Sprintf(" (server %q)", server)
+			}
+		}
+	})
+	return c.identity
+}
+
+// getInfo fetches GET /getInfo directly (not through do, which may call
+// whoAnswers) and returns its JSON object, nil when the answer is not one.
+func (c *apiClient) getInfo(ctx context.Context) (info map[string]any, status int, server string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(nil, "getInfo"), nil)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := c.client().Do(req)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if json.Unmarshal(body, &info) != nil {
+		info = nil
+	}
+	return info, res.StatusCode, res.Header.Get("Server"), nil
 }
 
 // explain rewords common transport failures so the fix is obvious.
@@ -193,12 +271,18 @@ func (c *apiClient) upload(ctx context.Context, path string, q url.Values, progr
 		return nil, err
 	}
 
+	return c.postImage(ctx, filepath.Base(path), http.DetectContentType(sniff[:n]), io.LimitReader(f, size), size, q, progress)
+}
+
+// postImage sends size bytes of r as multipart field "file" (file name
+// name) to POST /upload.
+func (c *apiClient) postImage(ctx context.Context, name, contentType string, r io.Reader, size int64, q url.Values, progress func(sent, total int64)) ([]byte, error) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filepath.Base(path)))
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, name))
 	// The service decides by content; the part's type is only a courtesy.
-	h.Set("Content-Type", http.DetectContentType(sniff[:n]))
+	h.Set("Content-Type", contentType)
 	if _, err := mw.CreatePart(h); err != nil {
 		return nil, err
 	}
@@ -211,7 +295,7 @@ func (c *apiClient) upload(ctx context.Context, path string, q url.Values, progr
 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	body := io.MultiReader(bytes.NewReader(head), &countingReader{r: io.LimitReader(f, size), total: size, progress: progress}, bytes.NewReader(tail))
+	body := io.MultiReader(bytes.NewReader(head), &countingReader{r: r, total: size, progress: progress}, bytes.NewReader(tail))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(q, "upload"), body)
 	if err != nil {
 		return nil, fmt.Errorf("build upload request: %w", err)

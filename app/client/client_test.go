@@ -32,6 +32,7 @@ import (
 type fakeAPI struct {
 	maxBytes int64         // 413 above this
 	delay    time.Duration // per upload, to observe concurrency
+	labeler  string        // upload's /getInfo "labeler"; "" = no such field (older services)
 	inFlight atomic.Int32
 	maxSeen  atomic.Int32
 
@@ -48,9 +49,11 @@ var fakeLabels = `[{"name":"Cat","confidence":98.5,"parents":["Animal","Pet"],"c
 	`{"name":"Red","confidence":71.25,"parents":[],"categories":["Colors and Visual Composition"]}]`
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.queries = append(f.queries, r.URL.RawQuery)
-	f.mu.Unlock()
+	if r.URL.Path != "/getInfo" { // the client may ask /getInfo on its own (labeler, identity)
+		f.mu.Lock()
+		f.queries = append(f.queries, r.URL.RawQuery)
+		f.mu.Unlock()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	fail := func(status int, code, msg, key string) {
 		w.WriteHeader(status)
@@ -62,6 +65,10 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == "GET" && r.URL.Path == "/getInfo":
+		if f.labeler != "" {
+			fmt.Fprintf(w, `{"labeler":%q,"name":"upload","version":"test-1"}`, f.labeler)
+			return
+		}
 		io.WriteString(w, `{"name":"upload","version":"test-1"}`)
 	case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/labels/"):
 		key := strings.TrimPrefix(r.URL.Path, "/labels/")
@@ -355,6 +362,11 @@ func TestJSON(t *testing.T) {
 			t.Fatalf("line %d %q: %v", i, l, err)
 		}
 	}
+	for i, want := range []string{good, bad, stored, filepath.Join(dir, "missing.png")} {
+		if resp[i].File != want || !strings.HasPrefix(lines[i], `{"file":`) {
+			t.Errorf("line %d = %s; want \"file\":%q first", i, lines[i], want)
+		}
+	}
 	if resp[0].Error != nil || resp[0].Key == "" {
 		t.Errorf("line 0 = %s; want success", lines[0])
 	}
@@ -376,6 +388,7 @@ func TestJSON(t *testing.T) {
 
 // jsonLine is one line of --json upload output: the API's success or error shape.
 type jsonLine struct {
+	File  string `json:"file"`
 	Key   string `json:"key"`
 	Error *struct {
 		Code, Message string
@@ -426,6 +439,8 @@ func TestUsageErrors(t *testing.T) {
 		{"--concurrency", "0", "info"},
 		{"--timeout", "0s", "info"},
 		{"--bogus", "info"},
+		{"--url", "http://x", "smoke", "extra"},
+		{"--url", "http://x", "--json", "smoke"},
 	} {
 		_, _, err := runClient(t, nil, args...)
 		if !errors.Is(err, errUsage) {
@@ -476,16 +491,16 @@ func TestProgressTerminal(t *testing.T) {
 		"  a.png                             [....................]  0 B / 100 B\n" +
 		"\x1b[1F\x1b[J" +
 		"  a.png                             [....................]  0 B / 100 B\n" +
-		"  b.png                             [....................]  0 B / 2.0 KB\n" +
+		"  b.png                             [....................]  0 B / 2 KiB\n" +
 		"\x1b[2F\x1b[J" +
 		"  a.png                             [##########..........]  50 B / 100 B\n" +
-		"  b.png                             [....................]  0 B / 2.0 KB\n" +
+		"  b.png                             [....................]  0 B / 2 KiB\n" +
 		"\x1b[2F\x1b[J" +
 		"  a.png                             [##########..........]  50 B / 100 B\n" +
-		"  b.png                             sent 2.0 KB, waiting for the answer…\n" +
+		"  b.png                             sent 2 KiB, waiting for the answer…\n" +
 		"\x1b[2F\x1b[J" +
 		"a.png: ok\n" +
-		"  b.png                             sent 2.0 KB, waiting for the answer…\n" +
+		"  b.png                             sent 2 KiB, waiting for the answer…\n" +
 		"\x1b[1F\x1b[J" +
 		"b.png: 415 unsupported_media_type: nope\n"
 	if got := b.String(); got != want {
@@ -518,5 +533,114 @@ func TestBarAndHelpers(t *testing.T) {
 	}
 	if got := truncate("abcdefgh", 5); got != "abcd…" {
 		t.Errorf("truncate = %q", got)
+	}
+}
+
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0 B", 512: "512 B", 1023: "1023 B", 1024: "1 KiB", 1536: "1.5 KiB", 10 << 20: "10 MiB",
+		10<<20 - 400<<10: "9.6 MiB", 1<<20 - 1: "1.0 MiB", 1<<30 + 1<<29: "1.5 GiB", 3 << 40: "3 TiB",
+	} {
+		if got := formatBytes(n); got != want {
+			t.Errorf("formatBytes(%d) = %q; want %q", n, got, want)
+		}
+	}
+}
+
+func TestJSONLineNamesFile(t *testing.T) {
+	for _, tc := range []struct {
+		r    uploadResult
+		want string
+	}{
+		{uploadResult{body: []byte(`{"key":"k"}`)}, `{"file":"a b.png","key":"k"}`},
+		{uploadResult{body: []byte(` {} `)}, `{"file":"a b.png"}`},
+		{uploadResult{err: errors.New("boom")}, `{"file":"a b.png","error":{"code":"client_error","message":"boom"}}`},
+		{uploadResult{body: []byte("<html>"), err: &apiError{Status: 502, Message: "Bad Gateway"}},
+			`{"file":"a b.png","error":{"code":"http_502","message":"Bad Gateway"}}`},
+		{uploadResult{body: []byte(`{"error":{"code":"not_found"}}`), err: &notUploadError{base: "http://x", who: "its GET /getInfo names \"rekog\"", answer: &apiError{Status: 404, Code: "not_found", Message: "no route"}}},
+			`{"file":"a b.png","error":{"code":"client_error","message":"http://x does not look like the upload API: its GET /getInfo names \"rekog\" (got 404 not_found: no route)"}}`},
+	} {
+		if got := string(jsonFor("a b.png", tc.r)); got != tc.want {
+			t.Errorf("jsonFor(%+v) = %s; want %s", tc.r, got, tc.want)
+		}
+	}
+}
+
+// TestNotTheUploadAPI points the client at servers that are not upload:
+// rekog (its /getInfo names it) and a server with no /getInfo at all.
+func TestNotTheUploadAPI(t *testing.T) {
+	rekog := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/getInfo" {
+			io.WriteString(w, `{"name":"rekog","version":"v1"}`)
+			return
+		}
+		w.WriteHeader(404)
+		io.WriteString(w, `{"error":{"code":"not_found","message":"no such route"}}`)
+	}))
+	t.Cleanup(rekog.Close)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "nginx")
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(other.Close)
+	img := writePNG(t, t.TempDir(), "a.png", color.White, "")
+
+	_, errOut, err := runClient(t, nil, "--url", rekog.URL, "upload", img)
+	want := img + ": " + rekog.URL + ` does not look like the upload API: its GET /getInfo names "rekog", not "upload" (got 404 not_found: no such route)`
+	if err == nil || !strings.Contains(errOut, want) {
+		t.Errorf("upload to rekog: err = %v, stderr:\n%s\nwant %q", err, errOut, want)
+	}
+	out, _, _ := runClient(t, nil, "--url", rekog.URL, "--json", "upload", img)
+	var line jsonLine
+	if json.Unmarshal([]byte(out), &line) != nil || line.File != img || line.Error == nil || line.Error.Code != "client_error" ||
+		!strings.Contains(line.Error.Message, "does not look like the upload API") {
+		t.Errorf("--json upload to rekog = %s; want a client_error line naming the file and the reason", out)
+	}
+	_, _, err = runClient(t, nil, "--url", other.URL, "labels", "uploads/x.png")
+	if err == nil || !strings.Contains(err.Error(), other.URL+` does not look like the upload API: its GET /getInfo answers 404 Not Found (server "nginx")`) {
+		t.Errorf("labels on a 404 server: err = %v; want it named as not upload", err)
+	}
+	_, _, err = runClient(t, nil, "--url", other.URL, "info")
+	if err == nil || !strings.Contains(err.Error(), "does not look like the upload API") {
+		t.Errorf("info on a 404 server: err = %v; want it named as not upload", err)
+	}
+	out, errOut, err = runClient(t, nil, "--url", rekog.URL, "info")
+	if err != nil || !strings.Contains(out, "name     rekog") || !strings.Contains(errOut, `does not look like the upload API: its GET /getInfo names "rekog"`) {
+		t.Errorf("info on rekog = %v:\n%s\nstderr:\n%s\nwant its info and a warning", err, out, errOut)
+	}
+
+	// upload's own 404 (an unknown key) stays the API's message.
+	_, url := startFake(t)
+	_, _, err = runClient(t, nil, "--url", url, "labels", "nope/x.png")
+	if err == nil || strings.Contains(err.Error(), "does not look like") {
+		t.Errorf("labels of an unknown key on upload: err = %v; want upload's 404 unchanged", err)
+	}
+}
+
+func TestLabelerNote(t *testing.T) {
+	img := writePNG(t, t.TempDir(), "a.png", color.White, "")
+	for _, tc := range []struct{ labeler, want string }{
+		{"", ""},
+		{"Amazon Rekognition", ""},
+		{"local stand-in (localaws)", "labels by local stand-in (localaws), not Amazon Rekognition\n"},
+	} {
+		f, url := startFake(t)
+		f.labeler = tc.labeler
+		_, errOut, err := runClient(t, nil, "--url", url, "upload", img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(errOut, "labels by "); got != (tc.want != "") || tc.want != "" && !strings.Contains(errOut, tc.want) {
+			t.Errorf("labeler %q: upload stderr:\n%s\nwant note %q", tc.labeler, errOut, tc.want)
+		}
+		_, errOut, err = runClient(t, nil, "--url", url, "labels", "uploads/k.png")
+		if err != nil || tc.want != "" && !strings.Contains(errOut, tc.want) {
+			t.Errorf("labeler %q: labels = %v, stderr:\n%s\nwant note %q", tc.labeler, err, errOut, tc.want)
+		}
+		out, _, err := runClient(t, nil, "--url", url, "info")
+		if err != nil || tc.labeler != "" && !strings.Contains(out, "labeler  "+tc.labeler+"\n") {
+			t.Errorf("labeler %q: info = %v:\n%s", tc.labeler, err, out)
+		}
 	}
 }

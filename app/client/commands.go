@@ -19,8 +19,10 @@ import (
 	"golang.org/x/term"
 )
 
-// cmdInfo prints GET /getInfo: the API's JSON with --json, else one field a line.
-func cmdInfo(ctx context.Context, cl *apiClient, c config, stdout io.Writer) error {
+// cmdInfo prints GET /getInfo: the API's JSON with --json, else one field a
+// line (the labeler among them, when upload names it); a warning on stderr
+// when the service that answers is not upload.
+func cmdInfo(ctx context.Context, cl *apiClient, c config, stdout, stderr io.Writer) error {
 	body, err := cl.get(ctx, nil, "getInfo")
 	if err != nil {
 		return fmt.Errorf("info from %s: %w", cl.base.Redacted(), err)
@@ -42,11 +44,35 @@ func cmdInfo(ctx context.Context, cl *apiClient, c config, stdout io.Writer) err
 	for _, k := range keys {
 		fmt.Fprintf(tw, "%s\t%v\n", k, info[k])
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if name, _ := info["name"].(string); name != "upload" {
+		fmt.Fprintf(stderr, "warning: %s does not look like the upload API: its GET /getInfo names %q, not \"upload\"\n", cl.base.Redacted(), name)
+	}
+	return nil
 }
 
+// labelerNote returns a line saying where labels come from when upload's
+// /getInfo names a labeler other than Amazon Rekognition (the local
+// stand-in), so its labels are not taken for Rekognition's; "" otherwise,
+// also when /getInfo has no "labeler" field (older services).
+func labelerNote(ctx context.Context, cl *apiClient) string {
+	if cl.whoAnswers(ctx) != "" {
+		return ""
+	}
+	l, _ := cl.identifyInfo["labeler"].(string)
+	if l == "" || l == labelerRekognition {
+		return ""
+	}
+	return "labels by " + l + ", not Amazon Rekognition"
+}
+
+// labelerRekognition is the labeler upload's /getInfo names in AWS.
+const labelerRekognition = "Amazon Rekognition"
+
 // cmdLabels prints GET /labels/{key}.
-func cmdLabels(ctx context.Context, cl *apiClient, c config, key string, stdout io.Writer) error {
+func cmdLabels(ctx context.Context, cl *apiClient, c config, key string, stdout, stderr io.Writer) error {
 	body, err := cl.labels(ctx, key, labelQuery(c))
 	if err != nil {
 		// Under --json the API's error JSON still goes to stdout, as for upload.
@@ -66,7 +92,13 @@ func cmdLabels(ctx context.Context, cl *apiClient, c config, key string, stdout 
 		r.Key = key
 	}
 	fmt.Fprintln(stdout, r.Key)
-	return writeTable(stdout, r.Labels)
+	if err := writeTable(stdout, r.Labels); err != nil {
+		return err
+	}
+	if note := labelerNote(ctx, cl); note != "" {
+		fmt.Fprintln(stderr, note)
+	}
+	return nil
 }
 
 // uploadResult is what one file's upload produced.
@@ -106,7 +138,7 @@ func cmdUpload(ctx context.Context, cl *apiClient, c config, files []string, std
 			failed++
 		}
 		if c.json {
-			if err := writeJSONLine(stdout, jsonFor(r)); err != nil {
+			if err := writeJSONLine(stdout, jsonFor(files[i], r)); err != nil {
 				return err
 			}
 			continue
@@ -120,6 +152,11 @@ func cmdUpload(ctx context.Context, cl *apiClient, c config, files []string, std
 		fmt.Fprintf(stdout, "%s  %s  %s  %s\n", files[i], r.res.Key, r.res.ContentType, formatBytes(r.res.Size))
 		if err := writeTable(stdout, r.res.Labels); err != nil {
 			return err
+		}
+	}
+	if failed < len(files) {
+		if note := labelerNote(ctx, cl); note != "" {
+			fmt.Fprintln(stderr, note)
 		}
 	}
 	noun := "files"
@@ -179,19 +216,34 @@ func resultLines(c config, name string, r uploadResult) []string {
 }
 
 // jsonFor is a file's line under --json: the API's own JSON, or an error in
-// the API's shape when no usable JSON came back, so every FILE gets a line.
-func jsonFor(r uploadResult) []byte {
-	if len(r.body) > 0 && json.Valid(r.body) {
-		return r.body
-	}
-	code, msg := "client_error", ""
-	if r.err != nil {
-		msg = r.err.Error()
-	}
+// the API's shape when no usable answer came, so every FILE gets a line;
+// either way with "file" first, so `jq` output can be matched to its file.
+func jsonFor(file string, r uploadResult) []byte {
+	body := bytes.TrimSpace(r.body)
+	var nu *notUploadError
 	var ae *apiError
-	if errors.As(r.err, &ae) {
-		code, msg = fmt.Sprintf("http_%d", ae.Status), ae.Message
+	switch {
+	case errors.As(r.err, &nu):
+		// The other server's own JSON would read as upload's answer.
+		body = clientError("client_error", r.err.Error())
+	case json.Valid(body) && len(body) >= 2 && body[0] == '{':
+	case errors.As(r.err, &ae):
+		body = clientError(fmt.Sprintf("http_%d", ae.Status), ae.Message)
+	case r.err != nil:
+		body = clientError("client_error", r.err.Error())
+	default:
+		body = clientError("client_error", "no answer")
 	}
+	name, _ := json.Marshal(file)
+	out := append([]byte(`{"file":`), name...)
+	if rest := bytes.TrimSpace(body[1:]); len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, body[1:]...)
+}
+
+// clientError is an error body in the API's shape.
+func clientError(code, msg string) []byte {
 	b, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
 	return b
 }

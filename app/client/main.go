@@ -1,13 +1,14 @@
 // Command client talks to the imagelabel API: it uploads images (several in
 // parallel, with progress), prints their labels, and fetches labels again for
-// an image already stored.
+// an image already stored, and checks a deployed stack end to end (smoke).
 //
 //	go run ./app/client [flags] info
 //	go run ./app/client [flags] upload FILE...
 //	go run ./app/client [flags] labels KEY
+//	go run ./app/client [flags] smoke
 //
 // The API URL comes from --url, else $API_URL, else the output apiUrl of the
-// Pulumi stack (--stack, --project-dir) read through the Automation API.
+// Pulumi stack (--stack, --project-dir) read with `pulumi stack output --json`.
 package main
 
 import (
@@ -53,6 +54,8 @@ Commands:
   info             show which service answers at the API URL
   upload FILE...   upload JPEG/PNG images (in parallel) and print their labels
   labels KEY       print the labels of an image already stored (e.g. after a failed labeling)
+  smoke            check the API end to end with a built-in image, hop by hop; on failure,
+                   name the hop and what to look at (log groups, aws/pulumi commands)
 
 The API URL is --url, else $API_URL, else the output apiUrl of the Pulumi
 stack --stack in --project-dir (needs the pulumi CLI and a deployed stack).
@@ -84,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&c.url, "url", "", "API base URL (default $API_URL, else the stack output apiUrl)")
 	fs.StringVar(&c.stack, "stack", "dev", "Pulumi stack to read apiUrl from when neither --url nor API_URL is set")
 	fs.StringVar(&c.projectDir, "project-dir", ".", "directory of the Pulumi project (Pulumi.yaml)")
-	fs.BoolVar(&c.json, "json", false, "print the API's JSON instead of tables (upload: one line per FILE, in order)")
+	fs.BoolVar(&c.json, "json", false, "print the API's JSON instead of tables (upload: one line per FILE, in order, each with \"file\")")
 	fs.IntVar(&c.maxLabels, "max-labels", 0, "most labels per image, 1..1000 (default: the service's, 10)")
 	fs.Func("min-confidence", "least confidence of a label in percent, 0..100 (default: the service's, 70)", func(s string) error {
 		if _, err := fmt.Sscanf(s, "%g", &c.minConf); err != nil {
@@ -126,29 +129,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	cmd, cmdArgs := pos[0], pos[1:]
 	switch cmd {
-	case "info", "upload", "labels":
+	case "info", "upload", "labels", "smoke":
 	default:
-		return usageErr("unknown command %q (want info, upload or labels)", cmd)
+		return usageErr("unknown command %q (want info, upload, labels or smoke)", cmd)
 	}
 	switch {
-	case cmd == "info" && len(cmdArgs) != 0:
-		return usageErr("info takes no arguments")
+	case (cmd == "info" || cmd == "smoke") && len(cmdArgs) != 0:
+		return usageErr("%s takes no arguments", cmd)
 	case cmd == "upload" && len(cmdArgs) == 0:
 		return usageErr("upload needs at least one FILE")
+	case cmd == "smoke" && c.json:
+		return usageErr("smoke has no --json output")
 	case cmd == "labels" && len(cmdArgs) != 1:
 		return usageErr("labels takes exactly one KEY, like uploads/<sha256>.jpg")
 	}
 
-	base, err := resolveURL(ctx, c, getenv)
+	tgt, err := resolveTarget(ctx, c, getenv)
 	if err != nil {
 		return err
 	}
-	cl := &apiClient{base: base, timeout: c.timeout}
+	cl := &apiClient{base: tgt.base, timeout: c.timeout}
 	switch cmd {
 	case "info":
-		return cmdInfo(ctx, cl, c, stdout)
+		return cmdInfo(ctx, cl, c, stdout, stderr)
 	case "labels":
-		return cmdLabels(ctx, cl, c, cmdArgs[0], stdout)
+		return cmdLabels(ctx, cl, c, cmdArgs[0], stdout, stderr)
+	case "smoke":
+		return cmdSmoke(ctx, cl, c, tgt, stdout)
 	default:
 		return cmdUpload(ctx, cl, c, cmdArgs, stdout, stderr)
 	}

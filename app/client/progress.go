@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -105,7 +106,7 @@ func (p *progress) redraw() {
 	_, _ = io.WriteString(p.w, b.String())
 }
 
-// liveLine is "  name  [#####.....]  45.1 KB / 100.0 KB", or "waiting for the answer…"
+// liveLine is "  name  [#####.....]  45.1 KiB / 100 KiB", or "waiting for the answer…"
 // once every byte is sent and the service is working on the answer.
 func liveLine(f fileProgress) string {
 	name := truncate(f.name, 32)
@@ -131,14 +132,26 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// formatBytes is n in B, KB or MB (powers of 1024), one decimal.
+// formatBytes is n in IEC units, as the services word sizes: bytes below
+// 1 KiB as "512 B", exact multiples without decimals ("10 MiB"), others
+// with one decimal ("9.6 MiB"). A value that rounds up to 1024 of a unit is
+// shown in the next one ("1 MiB", not "1024.0 KiB").
 func formatBytes(n int64) string {
-	switch {
-	case n < 1024:
+	if n < 1024 && n > -1024 {
 		return fmt.Sprintf("%d B", n)
-	case n < 1024*1024:
-		return fmt.Sprintf("%.1f KB", float64(n)/1024)
-	default:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
 	}
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	v := float64(n)
+	for i, u := range units {
+		v /= 1024
+		last := i == len(units)-1
+		if !last && math.Abs(math.Round(v*10)/10) >= 1024 {
+			continue
+		}
+		if n%(int64(1)<<(10*(i+1))) == 0 {
+			return fmt.Sprintf("%d %s", n>>(10*(i+1)), u)
+		}
+		return fmt.Sprintf("%.1f %s", v, u)
+	}
+	panic("unreachable")
 }
