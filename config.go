@@ -306,8 +306,12 @@ func knownKey(name string) bool {
 // or says where the keys are listed when none is near.
 func suggestKey(name string) string {
 	best, bestDist := "", 0
+	lower := strings.ToLower(name)
 	for _, k := range configKeys {
-		d := editDistance(strings.ToLower(name), strings.ToLower(k.Name))
+		d := editDistance(lower, strings.ToLower(k.Name))
+		if len(lower) >= 4 && strings.HasPrefix(strings.ToLower(k.Name), lower) {
+			d = 0 // a key cut short (uploadMem) is that key
+		}
 		if best == "" || d < bestDist {
 			best, bestDist = k.Name, d
 		}

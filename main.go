@@ -114,7 +114,7 @@ func runPulumi() int {
 		pulumi.Run(program(buildImage, nil)) // prints the plugins; RunErr cannot
 		return exitOK
 	}
-	err := pulumi.RunErr(logErrors(program(buildImage, nil)))
+	err := pulumi.RunErr(logErrors(program(buildImage, nil), engineLog))
 	if err == nil {
 		return exitOK
 	}
@@ -131,16 +131,19 @@ type loggedError struct{ error }
 
 func (e loggedError) Unwrap() error { return e.error }
 
-// logErrors wraps body so that its error reaches the engine's log: one log
-// line per config problem, else one line.
-func logErrors(body pulumi.RunFunc) pulumi.RunFunc {
+// engineLog sends msg to the Pulumi engine as an error diagnostic.
+func engineLog(ctx *pulumi.Context, msg string) error { return ctx.Log.Error(msg, nil) }
+
+// logErrors wraps body so that its error reaches the engine through logf:
+// one message per config problem, else one message.
+func logErrors(body pulumi.RunFunc, logf func(ctx *pulumi.Context, msg string) error) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		err := body(ctx)
 		if err == nil {
 			return nil
 		}
 		for _, msg := range errorLines(err) {
-			if logErr := ctx.Log.Error(msg, nil); logErr != nil {
+			if logErr := logf(ctx, msg); logErr != nil {
 				return errors.Join(err, logErr)
 			}
 		}

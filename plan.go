@@ -508,6 +508,12 @@ func runModel(stack string, config map[string]string) (*planResult, error) {
 		})
 	}
 	if err := pulumi.RunErr(program(fakeBuild, record), pulumi.WithMocks(projectName, stack, rec)); err != nil {
+		// RunErr wraps the program's error in a list of one ("1 error
+		// occurred"), which would stand above several config problems.
+		var ce configErrors
+		if errors.As(err, &ce) {
+			return nil, ce
+		}
 		return nil, err
 	}
 	done := make(chan struct{})
@@ -677,7 +683,7 @@ func printPlanHelp(w io.Writer, fs *flag.FlagSet) error {
 		"ids, ARNs and URLs are placeholders the mocks make up.\n\nFlags:\n")
 	fs.VisitAll(func(f *flag.Flag) {
 		name, use := flag.UnquoteUsage(f)
-		fmt.Fprintf(&b, "  --%s %s\n      %s", f.Name, name, use)
+		fmt.Fprintf(&b, "  --%s\n      %s", strings.TrimSpace(f.Name+" "+name), use)
 		if f.DefValue != "" && f.DefValue != "false" {
 			fmt.Fprintf(&b, " (default %s)", f.DefValue)
 		}
