@@ -391,6 +391,7 @@ func TestPage(t *testing.T) {
 	if !eval[bool](t, ctx, `document.getElementById('submit').disabled`) {
 		t.Errorf("Upload is enabled for a file over the limit")
 	}
+	shot(t, ctx, shots, "page-too-large")
 	// Even a submit forced past the disabled button sends nothing.
 	do(t, ctx, "force a submit", chromedp.Evaluate[chromedp.Void](`document.getElementById('form').requestSubmit()`))
 	if n := eval[int](t, ctx, `window.xhrs`); n != 0 {
