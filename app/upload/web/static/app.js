@@ -62,12 +62,11 @@
     results.hidden = true;
     progress.hidden = true;
     if (previewURL) { URL.revokeObjectURL(previewURL); previewURL = null; }
-    if (!file) { preview.hidden = true; setStatus(""); setBusy(busy); return; }
+    if (!file || !checkSize()) { preview.hidden = true; if (!file) setStatus(""); setBusy(busy); return; }
     previewURL = URL.createObjectURL(file);
     preview.src = previewURL;
     preview.hidden = false;
     setStatus(`Ready to upload ${file.name} (${formatBytes(file.size)}).`);
-    checkSize();
     setBusy(busy);
   }
 
