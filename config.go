@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -33,32 +36,49 @@ type Config struct {
 	ContainerInsights  bool    // containerInsights: ECS Container Insights on the cluster
 }
 
-// configKey documents one config key: its default and meaning. The table
-// drives Pulumi.yaml, README.md and the --set validation of the plan.
+// configKey documents one config key: its default, the values it accepts
+// and its meaning. The table drives Pulumi.yaml, README.md, `plan --help`
+// and the --set validation of the plan; TestConfigKeyRanges checks each
+// Range against what loadConfig accepts.
 type configKey struct {
 	Name    string
 	Default string
+	// Range is what loadConfig accepts, as `plan --help` prints it: "lo..hi"
+	// for integers and numbers (checked at both ends by the test),
+	// "a | b" for a closed set of values, else a short phrase.
+	Range   string
 	Meaning string
 }
 
 // configKeys lists every key of the imagelabel namespace with its default.
 var configKeys = []configKey{
-	{"azCount", "1", "Availability zones; each gets one public and one private subnet (1-6)."},
-	{"cpuArchitecture", "arm64", "Fargate CPU architecture and image platform: arm64 or x86_64."},
-	{"uploadCpu", "256", "CPU units of an upload task (Fargate sizes; the Service Connect proxy shares them)."},
-	{"uploadMemory", "512", "Memory (MiB) of an upload task; must be valid for uploadCpu."},
-	{"rekogCpu", "256", "CPU units of a rekog task."},
-	{"rekogMemory", "512", "Memory (MiB) of a rekog task; must be valid for rekogCpu."},
-	{"desiredCount", "1", "Tasks per service (1-100)."},
-	{"maxCount", "1", "Most tasks per service; above desiredCount adds CPU target-tracking autoscaling."},
-	{"natMode", "gateway", "Egress of the private subnets: gateway (one NAT gateway in the first AZ)."},
-	{"logRetentionDays", "7", "Retention of every log group; one of CloudWatch Logs' allowed values."},
-	{"apiThrottleRate", "50", "Steady-state requests per second allowed by the API stage (1-10000)."},
-	{"apiThrottleBurst", "100", "Burst of requests allowed by the API stage (1-5000)."},
-	{"maxUploadBytes", "10485760", "Largest upload request body accepted by upload, multipart framing included (1 byte to 10 MiB, the HTTP API payload limit)."},
-	{"namespace", "imagelabel.internal", "Domain of the stack's namespaces: Service Connect uses <stack>.<namespace> (rekog is rekog.<stack>.<namespace>), the API's discovery api.<stack>.<namespace>. Must end in .internal."},
-	{"imageRetentionDays", "30", "Days before uploaded images (uploads/) expire from the bucket."},
-	{"containerInsights", "false", "ECS Container Insights on the cluster (true/false; adds CloudWatch cost)."},
+	{"azCount", "1", "1..6", "Availability zones; each gets one public and one private subnet."},
+	{"cpuArchitecture", "arm64", "arm64 | x86_64", "Fargate CPU architecture and image platform."},
+	{"uploadCpu", "256", "256 | 512 | 1024 | 2048 | 4096 | 8192 | 16384", "CPU units of an upload task (Fargate sizes; the Service Connect proxy shares them)."},
+	{"uploadMemory", "512", "Fargate sizes for uploadCpu (256: 512 | 1024 | 2048)", "Memory (MiB) of an upload task; must be valid for uploadCpu."},
+	{"rekogCpu", "256", "256 | 512 | 1024 | 2048 | 4096 | 8192 | 16384", "CPU units of a rekog task."},
+	{"rekogMemory", "512", "Fargate sizes for rekogCpu (256: 512 | 1024 | 2048)", "Memory (MiB) of a rekog task; must be valid for rekogCpu."},
+	{"desiredCount", "1", "1..100", "Tasks per service."},
+	{"maxCount", "1", "desiredCount..100", "Most tasks per service; above desiredCount adds CPU target-tracking autoscaling."},
+	{"natMode", "gateway", "gateway", "Egress of the private subnets: gateway (one NAT gateway in the first AZ)."},
+	{"logRetentionDays", "7", "1 | 3 | 5 | 7 | 14 | 30 | 60 | 90 | 120 | 150 | 180 | 365 | 400 | 545 | 731 | 1096 | 1827 | 2192 | 2557 | 2922 | 3288 | 3653", "Retention of every log group; one of CloudWatch Logs' allowed values."},
+	{"apiThrottleRate", "50", "1..10000", "Steady-state requests per second allowed by the API stage."},
+	{"apiThrottleBurst", "100", "1..5000", "Burst of requests allowed by the API stage."},
+	{"maxUploadBytes", "10485760", "1..10485760", "Largest upload request body accepted by upload, multipart framing included (at most 10 MiB, the HTTP API payload limit)."},
+	{"namespace", "imagelabel.internal", "lowercase DNS name ending in .internal", "Domain of the stack's namespaces: Service Connect uses <stack>.<namespace> (rekog is rekog.<stack>.<namespace>), the API's discovery api.<stack>.<namespace>."},
+	{"imageRetentionDays", "30", "1..36500", "Days before uploaded images (uploads/) expire from the bucket."},
+	{"containerInsights", "false", "true | false", "ECS Container Insights on the cluster (adds CloudWatch cost)."},
+}
+
+// configErrors is every problem loadConfig found, one a line.
+type configErrors []string
+
+func (e configErrors) Error() string {
+	n := "1 error"
+	if len(e) != 1 {
+		n = fmt.Sprintf("%d errors", len(e))
+	}
+	return fmt.Sprintf("invalid config (%s):\n  %s", n, strings.Join(e, "\n  "))
 }
 
 // logRetentionValues are the only retention periods CloudWatch Logs accepts:
@@ -150,7 +170,8 @@ func loadConfig(get func(key string) (string, bool)) (Config, error) {
 			return
 		}
 		if !slices.Contains(opts, mem) {
-			bad(memKey, "%d MiB is not valid with %d CPU units on Fargate (allowed %d..%d)", mem, cpu, opts[0], opts[len(opts)-1])
+			bad(memKey, "%d MiB is not valid with %s=%d on Fargate (%s); %s", mem, cpuKey, cpu,
+				describeSizes(cpu), suggestPair(cpuKey, memKey, cpu, mem))
 		}
 	}
 	checkSize("uploadCpu", "uploadMemory", c.UploadCPU, c.UploadMemory)
@@ -196,9 +217,142 @@ func loadConfig(get func(key string) (string, bool)) (Config, error) {
 		c.ContainerInsights = b
 	}
 	if len(errs) > 0 {
-		return Config{}, fmt.Errorf("invalid config: %s", strings.Join(errs, "; "))
+		return Config{}, configErrors(errs)
 	}
 	return c, nil
+}
+
+// fargateCPUs are the task CPU sizes Fargate offers, smallest first.
+var fargateCPUs = []int{256, 512, 1024, 2048, 4096, 8192, 16384}
+
+// describeSizes says which memory sizes cpu allows, e.g. "256 allows 512,
+// 1024 or 2048 MiB" or "1024 allows 2048..8192 MiB in steps of 1024".
+func describeSizes(cpu int) string {
+	opts := FargateMemoryOptions(cpu)
+	if len(opts) <= 3 {
+		s := make([]string, len(opts))
+		for i, m := range opts {
+			s[i] = strconv.Itoa(m)
+		}
+		return fmt.Sprintf("%d allows %s or %s MiB", cpu, strings.Join(s[:len(s)-1], ", "), s[len(s)-1])
+	}
+	return fmt.Sprintf("%d allows %d..%d MiB in steps of %d", cpu, opts[0], opts[len(opts)-1], opts[1]-opts[0])
+}
+
+// suggestPair proposes a valid Fargate pair close to (cpu, mem): the
+// smallest CPU size that allows mem, else the allowed memory for cpu
+// nearest to mem.
+func suggestPair(cpuKey, memKey string, cpu, mem int) string {
+	for _, c := range fargateCPUs {
+		if slices.Contains(FargateMemoryOptions(c), mem) {
+			return fmt.Sprintf("for %d MiB set %s=%d", mem, cpuKey, c)
+		}
+	}
+	opts := FargateMemoryOptions(cpu)
+	best := opts[0]
+	for _, m := range opts {
+		if abs(m-mem) < abs(best-mem) {
+			best = m
+		}
+	}
+	return fmt.Sprintf("no CPU size allows %d MiB; try %s=%d", mem, memKey, best)
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// loadStackConfig is loadConfig plus a check of names, every config key the
+// stack sets (fully qualified, e.g. imagelabel:azCount): a key of this
+// project's namespace that the program does not read is an error, most
+// likely a typo, and reported with the nearest known key.
+func loadStackConfig(get func(key string) (string, bool), names []string) (Config, error) {
+	errs := unknownKeys(names)
+	c, err := loadConfig(get)
+	var ce configErrors
+	if errors.As(err, &ce) {
+		errs = append(errs, ce...)
+	} else if err != nil {
+		return Config{}, err
+	}
+	if len(errs) > 0 {
+		return Config{}, configErrors(errs)
+	}
+	return c, nil
+}
+
+// unknownKeys returns one problem per key of the imagelabel namespace in
+// names that configKeys does not define, sorted.
+func unknownKeys(names []string) []string {
+	var out []string
+	for _, full := range slices.Sorted(slices.Values(names)) {
+		short, ok := strings.CutPrefix(full, configNamespace+":")
+		if !ok || knownKey(short) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: unknown key; %s", full, suggestKey(short)))
+	}
+	return out
+}
+
+func knownKey(name string) bool {
+	return slices.ContainsFunc(configKeys, func(k configKey) bool { return k.Name == name })
+}
+
+// suggestKey names the known key nearest to name ("did you mean azCount?"),
+// or says where the keys are listed when none is near.
+func suggestKey(name string) string {
+	best, bestDist := "", 0
+	lower := strings.ToLower(name)
+	for _, k := range configKeys {
+		d := editDistance(lower, strings.ToLower(k.Name))
+		if len(lower) >= 4 && strings.HasPrefix(strings.ToLower(k.Name), lower) {
+			d = 0 // a key cut short (uploadMem) is that key
+		}
+		if best == "" || d < bestDist {
+			best, bestDist = k.Name, d
+		}
+	}
+	// Up to a third of the name mistyped still reads as the same word.
+	if bestDist <= max(2, len(best)/3) {
+		return "did you mean " + best + "?"
+	}
+	return "the keys are listed by `go run . plan --help`"
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// configNames returns the keys of the stack config the Pulumi CLI passes to
+// the program as a JSON object in PULUMI_CONFIG (what ctx.GetConfig reads;
+// the SDK offers no way to list them).
+func configNames(envConfig string) []string {
+	var m map[string]any
+	if json.Unmarshal([]byte(envConfig), &m) != nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
 }
 
 // GOARCH returns the Go architecture of the configured CPU architecture.

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -313,8 +315,9 @@ func TestPlanJSON(t *testing.T) {
 		t.Fatalf("plan --json: %v", err)
 	}
 	var doc struct {
-		Resources []map[string]any `json:"resources"`
-		Outputs   map[string]any   `json:"outputs"`
+		Resources          []map[string]any `json:"resources"`
+		Outputs            map[string]any   `json:"outputs"`
+		PlaceholderOutputs []string         `json:"placeholderOutputs"`
 	}
 	dec := json.NewDecoder(&out)
 	dec.DisallowUnknownFields()
@@ -367,7 +370,7 @@ func TestPlanJSON(t *testing.T) {
 	if err := runPlan(nil, ".", &tree); err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	for _, want := range []string{"imagelabel:network:Network", "imagelabel:service:FargateService", "GET /labels/{proxy+}", "apiUrl = https://"} {
+	for _, want := range []string{"imagelabel:network:Network", "imagelabel:service:FargateService", "GET /labels/{proxy+}", "apiUrl = <https://"} {
 		if !strings.Contains(tree.String(), want) {
 			t.Errorf("plan tree lacks %q", want)
 		}
@@ -379,7 +382,7 @@ func TestPlanErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--set", "azcount=2"}, "unknown config key azcount"},
+		{[]string{"--set", "azcount=2"}, "unknown config key azcount; did you mean azCount?"},
 		{[]string{"--set", "azCount"}, "want key=value"},
 		{[]string{"--set", "namespace=example.com"}, "imagelabel:namespace"},
 		{[]string{"--set", "uploadMemory=4096"}, "imagelabel:uploadMemory"},
@@ -492,5 +495,229 @@ func TestReadStackConfig(t *testing.T) {
 	}
 	if err := runPlan([]string{"--stack", "other"}, dir, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "imagelabel:namespace") {
 		t.Errorf("plan with a secret namespace = %v; want a namespace error", err)
+	}
+}
+
+// TestConfigErrorsFormat: every problem on its own line under a count that
+// matches them.
+func TestConfigErrorsFormat(t *testing.T) {
+	_, err := loadConfig(getter(map[string]string{"azCount": "9", "natMode": "none"}))
+	want := "invalid config (2 errors):\n  imagelabel:azCount: 9 is out of range 1..6\n  imagelabel:natMode: \"none\" is not supported (only gateway)"
+	if err == nil || err.Error() != want {
+		t.Errorf("loadConfig(two problems) = %v; want\n%s", err, want)
+	}
+	_, err = loadConfig(getter(map[string]string{"azCount": "9"}))
+	if err == nil || !strings.HasPrefix(err.Error(), "invalid config (1 error):\n  imagelabel:azCount:") {
+		t.Errorf("loadConfig(one problem) = %v; want it headed (1 error)", err)
+	}
+	// The plan prints the same, not wrapped in Pulumi's "1 error occurred".
+	perr := runPlan([]string{"--set", "azCount=9", "--set", "natMode=none"}, ".", io.Discard)
+	if perr == nil || perr.Error() != want {
+		t.Errorf("plan with two problems = %v; want\n%s", perr, want)
+	}
+}
+
+// TestFargatePairSuggestion: a wrong CPU/memory pair comes with a valid one.
+func TestFargatePairSuggestion(t *testing.T) {
+	for _, tc := range []struct {
+		kv   map[string]string
+		want string
+	}{
+		{map[string]string{"uploadMemory": "4096"}, "imagelabel:uploadMemory: 4096 MiB is not valid with uploadCpu=256 on Fargate (256 allows 512, 1024 or 2048 MiB); for 4096 MiB set uploadCpu=512"},
+		{map[string]string{"rekogMemory": "16384"}, "for 16384 MiB set rekogCpu=2048"},
+		{map[string]string{"rekogCpu": "1024", "rekogMemory": "1024"}, "(1024 allows 2048..8192 MiB in steps of 1024); for 1024 MiB set rekogCpu=256"},
+		{map[string]string{"uploadMemory": "1536"}, "no CPU size allows 1536 MiB; try uploadMemory=1024"},
+		{map[string]string{"uploadCpu": "512", "uploadMemory": "5000"}, "try uploadMemory=4096"},
+	} {
+		_, err := loadConfig(getter(tc.kv))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("loadConfig(%v) = %v; want it to contain %q", tc.kv, err, tc.want)
+		}
+		// The suggestion itself is valid.
+		if err != nil {
+			fixed := map[string]string{}
+			for k, v := range tc.kv {
+				fixed[k] = v
+			}
+			k, v, _ := strings.Cut(tc.want[strings.LastIndex(tc.want, " ")+1:], "=")
+			fixed[k] = v
+			if _, err := loadConfig(getter(fixed)); err != nil {
+				t.Errorf("suggested %s=%s for %v, yet loadConfig(%v) = %v", k, v, tc.kv, fixed, err)
+			}
+		}
+	}
+}
+
+// TestUnknownKeys: a key of the project namespace the program does not read
+// is an error with the nearest known key; other namespaces are not ours.
+func TestUnknownKeys(t *testing.T) {
+	names := []string{"aws:region", "aws:profile", "imagelabel:azcount", "imagelabel:uploadMem", "imagelabel:colour", "imagelabel:azCount"}
+	_, err := loadStackConfig(getter(nil), names)
+	want := "invalid config (3 errors):\n" +
+		"  imagelabel:azcount: unknown key; did you mean azCount?\n" +
+		"  imagelabel:colour: unknown key; the keys are listed by `go run . plan --help`\n" +
+		"  imagelabel:uploadMem: unknown key; did you mean uploadMemory?"
+	if err == nil || err.Error() != want {
+		t.Errorf("loadStackConfig(%q) = %v; want\n%s", names, err, want)
+	}
+	if _, err := loadStackConfig(getter(nil), []string{"aws:region", "imagelabel:azCount"}); err != nil {
+		t.Errorf("loadStackConfig(known keys) = %v", err)
+	}
+	// Unknown keys and bad values are counted together.
+	_, err = loadStackConfig(getter(map[string]string{"azCount": "0"}), []string{"imagelabel:azcont"})
+	if err == nil || !strings.HasPrefix(err.Error(), "invalid config (2 errors):\n  imagelabel:azcont: unknown key; did you mean azCount?\n  imagelabel:azCount:") {
+		t.Errorf("loadStackConfig(unknown key and bad value) = %v", err)
+	}
+	// The names come from PULUMI_CONFIG, as the Pulumi CLI passes them.
+	if got := configNames(`{"imagelabel:azCount":"2","aws:region":"eu-west-1"}`); !slices.Equal(got, []string{"aws:region", "imagelabel:azCount"}) {
+		t.Errorf("configNames = %q", got)
+	}
+	if got := configNames(""); got != nil {
+		t.Errorf("configNames(\"\") = %q; want none", got)
+	}
+}
+
+// TestPlanUnknownKeys: a typo in the stack file or in --set is caught by the
+// plan with the nearest key.
+func TestPlanUnknownKeys(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/Pulumi.typo.yaml", []byte("config:\n  aws:region: us-east-1\n  imagelabel:azcount: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := runPlan([]string{"--stack", "typo"}, dir, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "(1 error):\n  imagelabel:azcount: unknown key; did you mean azCount?") {
+		t.Errorf("plan with azcount in the stack file = %v; want an unknown-key error suggesting azCount", err)
+	}
+	err = runPlan([]string{"--set", "maxcount=2"}, ".", io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "unknown config key maxcount; did you mean maxCount?") {
+		t.Errorf("plan --set maxcount=2 = %v; want a suggestion of maxCount", err)
+	}
+}
+
+// TestPlanMissingStack: a stack without a config file is explained.
+func TestPlanMissingStack(t *testing.T) {
+	err := runPlan([]string{"--stack", "prod"}, ".", io.Discard)
+	for _, want := range []string{"no config file Pulumi.prod.yaml", "stacks with a config file: dev", "pulumi stack init prod", "copy Pulumi.dev.yaml to Pulumi.prod.yaml"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("plan --stack prod = %v; want it to contain %q", err, want)
+		}
+	}
+	err = runPlan([]string{"--stack", "dev"}, t.TempDir(), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no stack has one yet") {
+		t.Errorf("plan in an empty directory = %v; want it to say no stack has a config file", err)
+	}
+}
+
+// TestPlanHelp: --help prints the flags and every key with its default and
+// range, from configKeys.
+func TestPlanHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := runPlan([]string{"--help"}, ".", &out); !errors.Is(err, errHelp) {
+		t.Fatalf("plan --help = %v; want errHelp", err)
+	}
+	for _, want := range []string{"--json", "--stack string", "(default dev)", "--set key=value", "placeholders"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("plan --help lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, k := range configKeys {
+		if want := fmt.Sprintf("  %s (default %s; %s)\n      %s\n", k.Name, k.Default, k.Range, k.Meaning); !strings.Contains(out.String(), want) {
+			t.Errorf("plan --help lacks the entry of %s:\n%s", k.Name, want)
+		}
+	}
+}
+
+// TestConfigKeyRanges keeps each key's documented Range true to loadConfig:
+// both ends of an "lo..hi" range are accepted and one step beyond each is
+// refused; every value of an "a | b" set is accepted and others refused.
+func TestConfigKeyRanges(t *testing.T) {
+	accepts := func(key, v string) bool {
+		_, err := loadConfig(getter(map[string]string{key: v}))
+		return err == nil || !strings.Contains(err.Error(), "imagelabel:"+key+":")
+	}
+	for _, k := range configKeys {
+		if k.Range == "" || k.Meaning == "" {
+			t.Errorf("%s: no Range or Meaning", k.Name)
+		}
+		if !accepts(k.Name, k.Default) {
+			t.Errorf("%s: the default %s is refused", k.Name, k.Default)
+		}
+		if lo, hi, ok := strings.Cut(k.Range, ".."); ok && !strings.Contains(k.Range, " ") {
+			for _, end := range []struct {
+				v    string
+				step float64
+			}{{lo, -1}, {hi, 1}} {
+				n, err := strconv.ParseFloat(end.v, 64)
+				if err != nil {
+					continue // an end named after another key (desiredCount..100)
+				}
+				if !accepts(k.Name, end.v) {
+					t.Errorf("%s: %s (an end of its range %s) is refused", k.Name, end.v, k.Range)
+				}
+				if beyond := strconv.FormatFloat(n+end.step, 'f', -1, 64); accepts(k.Name, beyond) {
+					t.Errorf("%s: %s (beyond its range %s) is accepted", k.Name, beyond, k.Range)
+				}
+			}
+			continue
+		}
+		values := strings.Split(k.Range, " | ")
+		if !slices.ContainsFunc(values, func(v string) bool { return strings.Contains(v, " ") }) {
+			for _, v := range values {
+				if !accepts(k.Name, v) {
+					t.Errorf("%s: %s (in its range %s) is refused", k.Name, v, k.Range)
+				}
+			}
+			if other := values[0] + "0"; accepts(k.Name, other) {
+				t.Errorf("%s: %s (not in its range %s) is accepted", k.Name, other, k.Range)
+			}
+		}
+	}
+}
+
+// TestPlanTreeMarksPlaceholders: the readable plan says its ids and URLs
+// are made up, marks them, and echoes the --set overrides.
+func TestPlanTreeMarksPlaceholders(t *testing.T) {
+	var out bytes.Buffer
+	if err := runPlan([]string{"--set", "azCount=2", "--set", "imagelabel:maxCount=3"}, ".", &out); err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	tree := out.String()
+	header, _, _ := strings.Cut(tree, "  api  ")
+	for _, want := range []string{"planned offline under mocks", "placeholders made up by the mocks", "config: Pulumi.dev.yaml with --set azCount=2 maxCount=3"} {
+		if !strings.Contains(header, want) {
+			t.Errorf("plan header lacks %q:\n%s", want, header)
+		}
+	}
+	for _, want := range []string{
+		"apiUrl = <https://", ".execute-api.us-east-1.amazonaws.com/>",
+		"clusterName = <cluster-", `"subnets":["<subnet-`, `imageName="<123456789012.dkr.ecr.`,
+		"region = us-east-1\n", "apiLogGroup = /imagelabel/dev/api-access\n", `cidrBlock="10.0.0.0/16"`,
+	} {
+		if !strings.Contains(tree, want) {
+			t.Errorf("plan tree lacks %q", want)
+		}
+	}
+	var none bytes.Buffer
+	if err := runPlan(nil, ".", &none); err != nil || !strings.Contains(none.String(), "config: Pulumi.dev.yaml (no --set overrides)") {
+		t.Errorf("plan without --set = %v; want the header to say no overrides", err)
+	}
+
+	// JSON: the same marks, as added fields.
+	var js bytes.Buffer
+	if err := runPlan([]string{"--json"}, ".", &js); err != nil {
+		t.Fatalf("plan --json: %v", err)
+	}
+	var doc planResult
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(doc.PlaceholderOutputs, "apiUrl") || slices.Contains(doc.PlaceholderOutputs, "region") ||
+		slices.Contains(doc.PlaceholderOutputs, "apiLogGroup") {
+		t.Errorf("placeholderOutputs = %q; want apiUrl, not region or apiLogGroup", doc.PlaceholderOutputs)
+	}
+	for _, r := range doc.find(typSubnet) {
+		if !slices.Contains(r.Placeholders, "id") || !slices.Contains(r.Placeholders, "arn") || slices.Contains(r.Placeholders, "cidrBlock") {
+			t.Errorf("subnet %s placeholders = %q; want id and arn, no input", r.Name, r.Placeholders)
+		}
 	}
 }

@@ -6,16 +6,21 @@
 // Run by the Pulumi CLI (`pulumi preview`, `pulumi up`) it is an ordinary
 // Pulumi program. `go run . plan [--json] [--stack NAME] [--set key=value]`
 // runs the same program offline under mocks and prints what it would
-// declare; see plan.go.
+// declare; see plan.go. Run any other way it prints what it is and what to
+// run instead.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/constant"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"imagelabel/infra"
@@ -23,14 +28,137 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "plan" {
-		if err := runPlan(os.Args[2:], ".", os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "plan:", err)
-			os.Exit(1)
-		}
-		return
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr, runPulumi))
+}
+
+// Exit statuses of run besides the Pulumi program's own.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2 // the convention of flag and most Unix tools
+)
+
+// usage is what the program says when run outside the Pulumi CLI.
+const usage = `imagelabel is the Pulumi program of the image-labeling system: it builds the
+upload and rekog images and deploys them to AWS (ECS Fargate behind an API
+Gateway HTTP API). The Pulumi CLI runs it; it does nothing on its own.
+
+Deploy or preview with the Pulumi CLI, in this directory:
+  pulumi stack select dev      (or: pulumi stack init NAME)
+  pulumi preview               what would change in AWS
+  pulumi up                    build, push and deploy
+
+See what it declares offline (no AWS account, no Docker, no credentials):
+  go run . plan                readable tree of every resource
+  go run . plan --json         the same as JSON
+  go run . plan --help         flags and every config key with its default
+`
+
+// run dispatches on how the program was started: by the Pulumi CLI (which
+// sets the engine's addresses in the environment: pulumi.Run reads
+// PULUMI_MONITOR and PULUMI_ENGINE), as `plan`, or by hand. It returns the
+// process's exit status. pulumiMain runs the Pulumi program.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer, pulumiMain func() int) int {
+	if underPulumi(getenv) {
+		return pulumiMain()
 	}
-	pulumi.Run(program(buildImage, nil))
+	if len(args) > 0 && args[0] == "plan" {
+		err := runPlan(args[1:], ".", stdout)
+		switch {
+		case errors.Is(err, errHelp):
+			return exitOK
+		case errors.Is(err, errUsage):
+			fmt.Fprintln(stderr, "plan:", err)
+			return exitUsage
+		case err != nil:
+			fmt.Fprintln(stderr, "plan:", err)
+			return exitError
+		}
+		return exitOK
+	}
+	if len(args) == 1 && isHelp(args[0]) {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "imagelabel: unknown command %q\n\n", strings.Join(args, " "))
+	} else {
+		fmt.Fprint(stderr, "imagelabel: not started by the Pulumi CLI\n\n")
+	}
+	fmt.Fprint(stderr, usage)
+	return exitUsage
+}
+
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// underPulumi reports whether the Pulumi CLI started the program: it passes
+// the engine's gRPC addresses, or asks for the required plugins
+// (PULUMI_PLUGINS), through the environment
+// (github.com/pulumi/pulumi/sdk/v3/go/pulumi, run.go getEnvInfo).
+func underPulumi(getenv func(string) string) bool {
+	plugins, _ := strconv.ParseBool(getenv("PULUMI_PLUGINS"))
+	return getenv(pulumi.EnvMonitor) != "" || getenv(pulumi.EnvEngine) != "" || plugins
+}
+
+// runPulumi runs the program for the Pulumi CLI. Unlike pulumi.Run, which
+// logs any failure as one "unhandled error", it logs each config problem as
+// its own error, so the CLI's count matches the problems listed.
+func runPulumi() int {
+	if plugins, _ := strconv.ParseBool(os.Getenv("PULUMI_PLUGINS")); plugins {
+		pulumi.Run(program(buildImage, nil)) // prints the plugins; RunErr cannot
+		return exitOK
+	}
+	err := pulumi.RunErr(logErrors(program(buildImage, nil), engineLog))
+	if err == nil {
+		return exitOK
+	}
+	if errors.As(err, new(loggedError)) {
+		// Tells the CLI the errors are in its diagnostics already.
+		return constant.ExitStatusLoggedError
+	}
+	fmt.Fprintln(os.Stderr, "imagelabel:", err)
+	return exitError
+}
+
+// loggedError wraps an error the program already sent to the engine's log.
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
+
+// engineLog sends msg to the Pulumi engine as an error diagnostic.
+func engineLog(ctx *pulumi.Context, msg string) error { return ctx.Log.Error(msg, nil) }
+
+// logErrors wraps body so that its error reaches the engine through logf:
+// one message per config problem, else one message.
+func logErrors(body pulumi.RunFunc, logf func(ctx *pulumi.Context, msg string) error) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		err := body(ctx)
+		if err == nil {
+			return nil
+		}
+		for _, msg := range errorLines(err) {
+			if logErr := logf(ctx, msg); logErr != nil {
+				return errors.Join(err, logErr)
+			}
+		}
+		return loggedError{err}
+	}
+}
+
+// errorLines splits err into the lines the engine should log: one per config
+// problem, else the whole error.
+func errorLines(err error) []string {
+	var ce configErrors
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return []string{fmt.Sprintf("program failed: %v", err)}
 }
 
 // program is the Pulumi program: read and validate the config once, declare
@@ -38,9 +166,9 @@ func main() {
 // exported output (the offline plan records them).
 func program(b builder, onExport func(name string, v pulumi.StringOutput)) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
-		cfg, err := loadConfig(func(key string) (string, bool) {
+		cfg, err := loadStackConfig(func(key string) (string, bool) {
 			return ctx.GetConfig(configNamespace + ":" + key)
-		})
+		}, configNames(os.Getenv(pulumi.EnvConfig)))
 		if err != nil {
 			return err
 		}

@@ -4,9 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,6 +57,9 @@ type planResource struct {
 	// CustomTimeouts are the create/update/delete timeouts given to the
 	// provider, when set.
 	CustomTimeouts *planTimeouts `json:"customTimeouts,omitempty"`
+	// Placeholders lists the outputs the mocks made up (ids, ARNs, URLs):
+	// AWS assigns the real values at `pulumi up`. Set by the plan only.
+	Placeholders []string `json:"placeholders,omitempty"`
 
 	rawInputs resource.PropertyMap
 }
@@ -70,6 +76,11 @@ type planTimeouts struct {
 type planResult struct {
 	Resources []*planResource `json:"resources"`
 	Outputs   map[string]any  `json:"outputs"`
+	// PlaceholderOutputs lists the stack outputs that hold a made-up value
+	// (see planResource.Placeholders). Set by the plan only.
+	PlaceholderOutputs []string `json:"placeholderOutputs,omitempty"`
+
+	placeholders map[string]bool // made-up output strings, for printTree
 }
 
 // find returns the resources of a type token, in declaration order.
@@ -531,6 +542,12 @@ func runModel(stack string, config map[string]string) (*planResult, error) {
 		})
 	}
 	if err := pulumi.RunErr(program(fakeBuild, record), pulumi.WithMocks(projectName, stack, rec)); err != nil {
+		// RunErr wraps the program's error in a list of one ("1 error
+		// occurred"), which would stand above several config problems.
+		var ce configErrors
+		if errors.As(err, &ce) {
+			return nil, ce
+		}
 		return nil, err
 	}
 	done := make(chan struct{})
@@ -549,10 +566,14 @@ func runModel(stack string, config map[string]string) (*planResult, error) {
 
 // readStackConfig reads the config: section of Pulumi.<stack>.yaml in dir.
 // Keys without a namespace belong to the project (Pulumi's rule); secure
-// values are reported as "[secret]".
+// values are reported as "[secret]". A missing file is explained: which
+// stacks have a file in dir and how to make one.
 func readStackConfig(dir, stack string) (map[string]string, error) {
 	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, missingStackError(dir, stack)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read stack config: %w", err)
 	}
@@ -584,50 +605,74 @@ func readStackConfig(dir, stack string) (map[string]string, error) {
 	return out, nil
 }
 
+// missingStackError says that stack has no config file in dir, which stacks
+// do, and the two ways to make one.
+func missingStackError(dir, stack string) error {
+	files, _ := filepath.Glob(filepath.Join(dir, "Pulumi.*.yaml"))
+	var stacks []string
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml")
+		stacks = append(stacks, name)
+	}
+	have := "no stack has one yet"
+	if len(stacks) > 0 {
+		have = "stacks with a config file: " + strings.Join(stacks, ", ")
+	}
+	return fmt.Errorf("no config file Pulumi.%s.yaml for stack %q (%s).\n"+
+		"Create the stack with `pulumi stack init %s` (then `pulumi config set KEY VALUE`),\n"+
+		"or copy Pulumi.dev.yaml to Pulumi.%s.yaml to plan with the dev settings", stack, stack, have, stack, stack)
+}
+
 // setFlags collects repeated --set key=value flags.
 type setFlags []string
 
 func (s *setFlags) String() string     { return strings.Join(*s, ",") }
 func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
+// errHelp is returned by runPlan after it printed its help; errUsage wraps
+// errors in how it was called.
+var (
+	errHelp  = errors.New("help requested")
+	errUsage = errors.New("usage")
+)
+
+const planUsage = "usage: go run . plan [--json] [--stack NAME] [--set key=value ...]"
+
 // runPlan implements `go run . plan [--json] [--stack NAME] [--set key=value ...]`:
 // the program under mocks with the stack's config, offline (no credentials,
-// no Docker, no network). dir holds Pulumi.<stack>.yaml.
+// no Docker, no network). dir holds Pulumi.<stack>.yaml. With -h/--help it
+// prints the flags and config keys to stdout and returns errHelp.
 func runPlan(args []string, dir string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	stack := fs.String("stack", "dev", "stack whose Pulumi.<stack>.yaml config is used")
+	flags := flag.NewFlagSet("plan", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	asJSON := flags.Bool("json", false, "print the plan as JSON instead of a tree")
+	stack := flags.String("stack", "dev", "stack whose Pulumi.<stack>.yaml config is used")
 	var sets setFlags
-	fs.Var(&sets, "set", "override a config key (key=value; repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w (usage: plan [--json] [--stack NAME] [--set key=value ...])", err)
+	flags.Var(&sets, "set", "override a config `key=value` of the stack file (repeatable)")
+	if err := flags.Parse(args); errors.Is(err, flag.ErrHelp) {
+		if err := printPlanHelp(stdout, flags); err != nil {
+			return err
+		}
+		return errHelp
+	} else if err != nil {
+		return fmt.Errorf("%w: %w (%s; --help lists the flags and config keys)", errUsage, err, planUsage)
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (usage: plan [--json] [--stack NAME] [--set key=value ...])", fs.Arg(0))
+	if flags.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q (%s)", errUsage, flags.Arg(0), planUsage)
 	}
 	config, err := readStackConfig(dir, *stack)
 	if err != nil {
 		return err
 	}
-	for _, kv := range sets {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return fmt.Errorf("--set %q: want key=value", kv)
-		}
-		if !strings.Contains(k, ":") {
-			k = projectName + ":" + k
-		}
-		short := strings.TrimPrefix(k, projectName+":")
-		if k != "aws:region" && !slices.ContainsFunc(configKeys, func(c configKey) bool { return projectName+":"+c.Name == k }) {
-			return fmt.Errorf("--set %s: unknown config key %s", kv, short)
-		}
-		config[k] = v
+	overrides, err := applySets(config, sets)
+	if err != nil {
+		return err
 	}
 	res, err := runModel(*stack, config)
 	if err != nil {
 		return err
 	}
+	markPlaceholders(res, config["aws:region"])
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -636,7 +681,57 @@ func runPlan(args []string, dir string, stdout io.Writer) error {
 		}
 		return nil
 	}
-	return printTree(stdout, *stack, res)
+	return printTree(stdout, *stack, overrides, res)
+}
+
+// applySets applies --set key=value flags to config (keys fully qualified)
+// and returns the overrides as given, in order; a key of this project that
+// the program does not read is refused with the nearest known key.
+func applySets(config map[string]string, sets []string) ([]string, error) {
+	var applied []string
+	for _, kv := range sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--set %q: want key=value", kv)
+		}
+		if !strings.Contains(k, ":") {
+			k = projectName + ":" + k
+		}
+		short := strings.TrimPrefix(k, projectName+":")
+		if k != "aws:region" && (short == k || !knownKey(short)) {
+			return nil, fmt.Errorf("--set %s: unknown config key %s; %s", kv, short, suggestKey(short))
+		}
+		config[k] = v
+		applied = append(applied, short+"="+v)
+	}
+	return applied, nil
+}
+
+// printPlanHelp writes plan's help: what it does, the flags, and every
+// config key with its default and range (from configKeys).
+func printPlanHelp(w io.Writer, fs *flag.FlagSet) error {
+	var b strings.Builder
+	b.WriteString(planUsage + "\n\n")
+	b.WriteString("Runs this Pulumi program offline under mocks with a stack's config and prints\n" +
+		"every resource it would declare. No AWS account, credentials, Docker or network:\n" +
+		"ids, ARNs and URLs are placeholders the mocks make up.\n\nFlags:\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		name, use := flag.UnquoteUsage(f)
+		fmt.Fprintf(&b, "  --%s\n      %s", strings.TrimSpace(f.Name+" "+name), use)
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		b.WriteString("\n")
+	})
+	b.WriteString("\nConfig keys (namespace " + configNamespace + "; set with `pulumi config set KEY VALUE`,\n" +
+		"or here with --set KEY=VALUE; aws:region is also accepted):\n")
+	for _, k := range configKeys {
+		fmt.Fprintf(&b, "  %s (default %s; %s)\n      %s\n", k.Name, k.Default, k.Range, k.Meaning)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write help: %w", err)
+	}
+	return nil
 }
 
 // treeKeys are the inputs the readable plan shows per resource type.
@@ -664,22 +759,117 @@ var treeKeys = map[string][]string{
 	"aws:appautoscaling/policy:Policy":                                     {"policyType"},
 }
 
-// printTree writes the resources as an indented tree with key settings.
-func printTree(w io.Writer, stack string, res *planResult) error {
+// markPlaceholders finds the values the mocks made up: the string outputs
+// of each resource that are not its inputs (ids, ARNs, URLs, generated
+// names), except the region, which is real. Stack outputs made from them
+// are placeholders too.
+func markPlaceholders(res *planResult, region string) {
+	if region == "" {
+		region = mockRegion
+	}
+	res.placeholders = map[string]bool{}
+	for _, r := range res.Resources {
+		inputs := map[string]bool{}
+		for _, v := range r.Inputs {
+			if s, ok := v.(string); ok {
+				inputs[s] = true
+			}
+		}
+		r.Placeholders = nil
+		for _, k := range slices.Sorted(maps.Keys(r.Outputs)) {
+			s, ok := r.Outputs[k].(string)
+			if _, isInput := r.Inputs[k]; isInput || !ok || s == "" || s == region || inputs[s] {
+				continue
+			}
+			r.Placeholders = append(r.Placeholders, k)
+			res.placeholders[s] = true
+		}
+	}
+	res.PlaceholderOutputs = nil
+	for _, k := range slices.Sorted(maps.Keys(res.Outputs)) {
+		if s, ok := res.Outputs[k].(string); ok && res.isPlaceholder(s) {
+			res.PlaceholderOutputs = append(res.PlaceholderOutputs, k)
+		}
+	}
+}
+
+// minEmbedded is the shortest made-up value looked for inside other
+// strings: shorter ones (a 6-digit VPC link id) would match by chance.
+const minEmbedded = 8
+
+// isPlaceholder reports whether s is, or contains, a made-up value (an
+// image name holds the made-up repository URL, a URL the made-up API id).
+func (p *planResult) isPlaceholder(s string) bool {
+	if p.placeholders[s] {
+		return true
+	}
+	for v := range p.placeholders {
+		if len(v) >= minEmbedded && strings.Contains(s, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// marked returns v with every made-up string s shown as "<s>".
+func (p *planResult) marked(v any) any {
+	switch v := v.(type) {
+	case string:
+		if p.isPlaceholder(v) {
+			return "<" + v + ">"
+		}
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = p.marked(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = p.marked(e)
+		}
+		return out
+	}
+	return v
+}
+
+// compactJSON returns v as one line of JSON, with "<" and ">" as they are
+// (json.Marshal escapes them for HTML).
+func compactJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// printTree writes the plan's header (what the values are, the --set
+// overrides in effect), then the resources as an indented tree with key
+// settings, then the stack outputs. Made-up values are shown <like this>.
+func printTree(w io.Writer, stack string, overrides []string, res *planResult) error {
 	children := map[string][]*planResource{}
 	for _, r := range res.Resources {
 		children[r.Parent] = append(children[r.Parent], r)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "stack %s (project %s): %d resources\n", stack, projectName, len(res.Resources))
+	fmt.Fprintf(&b, "stack %s (project %s): %d resources, planned offline under mocks\n", stack, projectName, len(res.Resources))
+	b.WriteString("values in <angle brackets> are placeholders made up by the mocks (ids, ARNs, URLs);\n" +
+		"AWS assigns the real ones at `pulumi up`\n")
+	if len(overrides) > 0 {
+		fmt.Fprintf(&b, "config: Pulumi.%s.yaml with --set %s\n", stack, strings.Join(overrides, " "))
+	} else {
+		fmt.Fprintf(&b, "config: Pulumi.%s.yaml (no --set overrides)\n", stack)
+	}
 	var walk func(parent, indent string)
 	walk = func(parent, indent string) {
 		for _, r := range children[parent] {
 			fmt.Fprintf(&b, "%s%s  %s", indent, r.Name, r.Type)
 			for _, k := range treeKeys[r.Type] {
 				if v, ok := r.Inputs[k]; ok {
-					j, _ := json.Marshal(v)
-					fmt.Fprintf(&b, "  %s=%s", k, j)
+					fmt.Fprintf(&b, "  %s=%s", k, compactJSON(res.marked(v)))
 				}
 			}
 			b.WriteString("\n")
@@ -690,13 +880,8 @@ func printTree(w io.Writer, stack string, res *planResult) error {
 	}
 	walk("", "  ")
 	b.WriteString("outputs:\n")
-	keys := make([]string, 0, len(res.Outputs))
-	for k := range res.Outputs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, "  %s = %v\n", k, res.Outputs[k])
+	for _, k := range slices.Sorted(maps.Keys(res.Outputs)) {
+		fmt.Fprintf(&b, "  %s = %v\n", k, res.marked(res.Outputs[k]))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write plan: %w", err)

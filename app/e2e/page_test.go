@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -185,7 +187,9 @@ const readLabels = `[...document.querySelectorAll('#labels li.label')].map(li =>
 
 func TestPage(t *testing.T) {
 	ctx, console := browser(t)
-	sys := Start(t, nil)
+	// A small limit, so the size check has a file over it to refuse.
+	const maxUpload = 64 << 10
+	sys := Start(t, map[string]string{"MAX_UPLOAD_BYTES": fmt.Sprint(maxUpload)})
 	dir := t.TempDir()
 	img := scene(t, dir)
 	shots := os.Getenv("E2E_SCREENSHOT_DIR")
@@ -207,6 +211,20 @@ func TestPage(t *testing.T) {
 	}
 
 	do(t, ctx, "load the page", chromedp.Navigate(sys.URL+"/"), chromedp.WaitVisible(chromedp.ID("file")))
+	// The labels come from localaws, and the page says so (from GET /getInfo).
+	do(t, ctx, "wait for the labeler", chromedp.Poll[chromedp.Void](`document.getElementById('lead').textContent.includes('local stand-in')`))
+	if lead := eval[string](t, ctx, `document.getElementById('lead').textContent`); strings.Contains(lead, "see what Amazon Rekognition finds") ||
+		!strings.Contains(lead, "labels from the local stand-in (localaws)") {
+		t.Errorf("lead = %q; want it to say the labels come from the local stand-in (localaws)", lead)
+	}
+	// The native file chooser button looks like the Upload button.
+	for _, prop := range []string{"backgroundColor", "color", "borderRadius", "fontWeight"} {
+		chooser := eval[string](t, ctx, `getComputedStyle(document.getElementById('file'), '::file-selector-button').`+prop)
+		button := eval[string](t, ctx, `getComputedStyle(document.getElementById('submit')).`+prop)
+		if chooser != button {
+			t.Errorf("file chooser button %s = %s; want the Upload button's %s", prop, chooser, button)
+		}
+	}
 
 	// Keyboard: the first Tab reaches the real file input, and focus shows.
 	do(t, ctx, "tab to the file input", chromedp.KeyEvent(kb.Tab))
@@ -285,6 +303,22 @@ func TestPage(t *testing.T) {
 	if w := eval[float64](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("page is %v px wide at a 390 px viewport; want no horizontal scrolling", w)
 	}
+	// On a phone the results start below the fold: after Upload the page
+	// brings them into view.
+	do(t, ctx, "scroll to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	// A click from script: chromedp.Click would scroll to the button itself.
+	do(t, ctx, "upload on the phone",
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('submit').click()`),
+		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
+	)
+	do(t, ctx, "results scrolled into view", chromedp.Poll[chromedp.Void](`(() => {
+		const r = document.getElementById('resultsTitle').getBoundingClientRect();
+		return scrollY > 0 && r.top >= 0 && r.bottom <= innerHeight;
+	})()`, chromedp.WithPollingTimeout(10*time.Second)))
+	// Unscrolled, the labels would have ended below the fold.
+	if below := eval[float64](t, ctx, `[...document.querySelectorAll('#labels li')].pop().getBoundingClientRect().bottom + scrollY - innerHeight`); below <= 0 {
+		t.Errorf("the labels end %v px above the bottom of the unscrolled phone screen; the scroll test needs them below the fold", -below)
+	}
 	shot(t, ctx, shots, "page-phone")
 	// Dark colour scheme: the page follows prefers-color-scheme.
 	dark := func(on bool) {
@@ -321,8 +355,12 @@ func TestPage(t *testing.T) {
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("error")),
 	)
-	if got := eval[string](t, ctx, `document.getElementById('errorText').textContent`); got != wantMsg {
-		t.Errorf("error shown = %q; want the API's message %q", got, wantMsg)
+	// A sentence for people that names the file, and the API's own words below it.
+	if got := eval[string](t, ctx, `document.getElementById('errorText').textContent`); !strings.Contains(got, "notes.png is not a JPEG or PNG image") {
+		t.Errorf("error shown = %q; want a sentence naming notes.png (not a JPEG or PNG image)", got)
+	}
+	if got := eval[string](t, ctx, `document.getElementById('errorDetail').textContent`); got != "The server said: "+wantMsg {
+		t.Errorf("error detail = %q; want the API's message %q", got, wantMsg)
 	}
 	if eval[bool](t, ctx, `!document.getElementById('preview').hidden`) {
 		t.Errorf("a broken preview is shown for notes.png")
@@ -334,6 +372,51 @@ func TestPage(t *testing.T) {
 		t.Errorf("old labels still shown after a failed upload")
 	}
 	shot(t, ctx, shots, "page-error")
+
+	// Over the limit: refused on the page, nothing sent.
+	big := filepath.Join(dir, "big.png")
+	if err := os.WriteFile(big, bytes.Repeat([]byte{0x89}, maxUpload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sentBefore := uploadRequests(t, sys)
+	do(t, ctx, "count requests", chromedp.Evaluate[chromedp.Void](`window.xhrs = 0;
+		const open = XMLHttpRequest.prototype.open;
+		XMLHttpRequest.prototype.open = function (...a) { window.xhrs++; return open.apply(this, a); }`))
+	do(t, ctx, "choose big.png",
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{big}),
+		chromedp.Poll[chromedp.Void](`document.getElementById('errorTitle').textContent === 'File too large'`),
+	)
+	if got := eval[string](t, ctx, `document.getElementById('errorText').textContent`); !strings.Contains(got, "big.png is 64.0 KB, more than this server accepts") {
+		t.Errorf("error for big.png = %q; want it to name the file, its size and the limit", got)
+	}
+	if !eval[bool](t, ctx, `document.getElementById('submit').disabled`) {
+		t.Errorf("Upload is enabled for a file over the limit")
+	}
+	shot(t, ctx, shots, "page-too-large")
+	// Even a submit forced past the disabled button sends nothing.
+	do(t, ctx, "force a submit", chromedp.Evaluate[chromedp.Void](`document.getElementById('form').requestSubmit()`))
+	if n := eval[int](t, ctx, `window.xhrs`); n != 0 {
+		t.Errorf("the page opened %d requests for big.png; want none", n)
+	}
+	if n := uploadRequests(t, sys); n != sentBefore {
+		t.Errorf("the server got %d POST /upload for big.png; want none", n-sentBefore)
+	}
+	// The check counts the multipart framing: a file that fits with its
+	// framing is sent (and the server takes it).
+	fits := filepath.Join(dir, "fits.png")
+	if err := os.WriteFile(fits, pngOfSize(t, maxUpload-400), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "upload fits.png",
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{fits}),
+		chromedp.WaitEnabled(chromedp.ID("submit")),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.Poll[chromedp.Void](`window.xhrs === 1 && !document.getElementById('submit').disabled`),
+	)
+	if title := eval[string](t, ctx, `document.getElementById('error').hidden ? '' : document.getElementById('errorTitle').textContent`); title == "File too large" ||
+		strings.Contains(eval[string](t, ctx, `document.getElementById('errorDetail').textContent`), "larger than") {
+		t.Errorf("fits.png (%d bytes, under the limit with its framing) was refused: %s", maxUpload-400, title)
+	}
 
 	// Stored but not labeled (Rekognition failing): the message, the key, and
 	// a retry button that works once Rekognition is back.
@@ -376,6 +459,50 @@ func TestPage(t *testing.T) {
 			t.Errorf("browser console: %s %s", m.Type, m.Text)
 		}
 	}
+}
+
+// uploadRequests counts the POST /upload requests upload logged.
+func uploadRequests(t *testing.T, sys *System) int {
+	t.Helper()
+	n := 0
+	for _, l := range sys.Logs.JSONLines(t) {
+		if l["msg"] == "request" && l["method"] == "POST" && l["path"] == "/upload" {
+			n++
+		}
+	}
+	return n
+}
+
+// pngOfSize returns a PNG of exactly size bytes: a small image followed by
+// an ancillary chunk of filler, which decoders skip.
+func pngOfSize(t *testing.T, size int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 32, 32))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	raw := b.Bytes()
+	iend := raw[len(raw)-12:]
+	body := raw[:len(raw)-12]
+	fill := size - len(raw) - 12 // the filler chunk's length, type and CRC take 12
+	if fill < 0 {
+		t.Fatalf("pngOfSize(%d): smaller than the image itself", size)
+	}
+	chunk := make([]byte, 12+fill)
+	binary.BigEndian.PutUint32(chunk, uint32(fill))
+	copy(chunk[4:], "tEXt")
+	copy(chunk[8:], "c\x00")
+	crc := crc32.ChecksumIEEE(chunk[4 : 8+fill])
+	binary.BigEndian.PutUint32(chunk[8+fill:], crc)
+	out := append(append(append([]byte{}, body...), chunk...), iend...)
+	if len(out) != size {
+		t.Fatalf("pngOfSize(%d) = %d bytes", size, len(out))
+	}
+	return out
 }
 
 // dropRedPNG draws a red PNG on a canvas and drops it on #drop.

@@ -11,6 +11,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"imagelabel/app/internal/api"
 	"imagelabel/app/internal/awsconf"
 	"imagelabel/app/internal/httpx"
@@ -44,6 +46,10 @@ type config struct {
 	bucket        string
 	defaults      api.Options
 	detectTimeout time.Duration
+	// endpoint is the Rekognition endpoint the client uses when set
+	// (AWS_ENDPOINT_URL_REKOGNITION or AWS_ENDPOINT_URL), "" for the SDK's
+	// default; GET /getInfo derives its labeler from it.
+	endpoint string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -84,8 +90,9 @@ func Serve(ctx context.Context, ln net.Listener, getenv func(string) string, log
 		return fmt.Errorf("rekog: %w", err)
 	}
 	client := awsconf.NewRekognition(awsCfg, getenv)
+	cfg.endpoint = aws.ToString(client.Options().BaseEndpoint)
 	log.Info("starting", "bucket", cfg.bucket, "region", awsCfg.Region,
 		"max_labels", cfg.defaults.MaxLabels, "min_confidence", cfg.defaults.MinConfidence,
-		"endpoint", awsconf.Endpoint(getenv, "REKOGNITION"))
+		"endpoint", cfg.endpoint)
 	return httpx.Serve(ctx, ln, newHandler(cfg, client, log), limits, log)
 }

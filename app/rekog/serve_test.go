@@ -94,6 +94,14 @@ func TestServeAgainstLocalAWS(t *testing.T) {
 		return resp.StatusCode, string(raw)
 	}
 
+	// The stand-in is the labeler, and getInfo says so (from the endpoint
+	// Serve's Rekognition client uses).
+	var info api.Info
+	if code := getJSON(t, url+"/getInfo", &info); code != 200 || info.Name != "rekog" ||
+		info.Labeler != api.LabelerStandIn || info.RekognitionEndpoint != awsSrv.URL {
+		t.Errorf("GET /getInfo = %d %+v; want rekog, labeler %q, endpoint %s", code, info, api.LabelerStandIn, awsSrv.URL)
+	}
+
 	status, raw := call(`{"key":"`+imageKey+`","maxLabels":2}`, "rid-ok")
 	var out api.LabelsResponse
 	if err := json.Unmarshal([]byte(raw), &out); status != 200 || err != nil || len(out.Labels) == 0 || len(out.Labels) > 2 {
@@ -130,4 +138,43 @@ func TestServeAgainstLocalAWS(t *testing.T) {
 			t.Errorf("%s: POST /labels = %d %s; want %d %s", tt.name, status, raw, tt.status, tt.code)
 		}
 	}
+}
+
+func TestLabeler(t *testing.T) {
+	for _, tc := range []struct{ endpoint, want string }{
+		{"", api.LabelerRekognition},
+		{"https://rekognition-fips.us-east-1.amazonaws.com", api.LabelerRekognition},
+		{"https://vpce-0abc.rekognition.eu-west-1.vpce.amazonaws.com", api.LabelerRekognition},
+		{"https://rekognition.cn-north-1.amazonaws.com.cn", api.LabelerRekognition},
+		{"http://127.0.0.1:4566", api.LabelerStandIn},
+		{"http://localaws:4566", api.LabelerStandIn},
+		{"http://amazonaws.com.example.org", api.LabelerStandIn},
+		{"http://[::1", api.LabelerStandIn},
+	} {
+		if got := labeler(tc.endpoint); got != tc.want {
+			t.Errorf("labeler(%q) = %q; want %q", tc.endpoint, got, tc.want)
+		}
+	}
+	// Without an endpoint the answer names Rekognition and no endpoint.
+	rec := httptest.NewRecorder()
+	handleInfo(config{}).ServeHTTP(rec, httptest.NewRequest("GET", "/getInfo", nil))
+	var info api.Info
+	if err := json.Unmarshal(rec.Body.Bytes(), &info); err != nil || info.Labeler != api.LabelerRekognition ||
+		strings.Contains(rec.Body.String(), "rekognitionEndpoint") {
+		t.Errorf("GET /getInfo without endpoint = %s; want labeler %q and no rekognitionEndpoint", rec.Body, api.LabelerRekognition)
+	}
+}
+
+// getJSON GETs url and decodes its JSON body into v, returning the status.
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: decode: %v", url, err)
+	}
+	return resp.StatusCode
 }

@@ -27,7 +27,7 @@ type route struct {
 func routes(cfg config, store objectStore, rk *rekogClient) []route {
 	return []route{
 		{"GET /healthz", httpx.HandleHealthz()},
-		{"GET /getInfo", httpx.HandleInfo("upload")},
+		{"GET /getInfo", handleInfo(cfg, rk)},
 		{"GET /{$}", web.Handler()},
 		{"GET /assets/", web.Handler()},
 		{"POST /upload", handleUpload(cfg, store, rk)},

@@ -262,7 +262,23 @@ type Info struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
 	GoVersion string `json:"goVersion"`
+	// Labeler says what finds the labels: LabelerRekognition or
+	// LabelerStandIn. rekog derives it from its Rekognition endpoint; upload
+	// passes on rekog's, and leaves it out when rekog does not answer.
+	Labeler string `json:"labeler,omitempty"`
+	// RekognitionEndpoint is rekog's Rekognition endpoint URL when it is set
+	// (AWS_ENDPOINT_URL_REKOGNITION or AWS_ENDPOINT_URL); rekog only.
+	RekognitionEndpoint string `json:"rekognitionEndpoint,omitempty"`
+	// MaxUploadBytes is the largest POST /upload body, multipart framing
+	// included (MAX_UPLOAD_BYTES); upload only.
+	MaxUploadBytes int64 `json:"maxUploadBytes,omitempty"`
 }
+
+// Values of Info.Labeler.
+const (
+	LabelerRekognition = "Amazon Rekognition"
+	LabelerStandIn     = "local stand-in (localaws)"
+)
 
 // Health is the answer to GET /healthz.
 type Health struct {

@@ -144,9 +144,17 @@ func HandleHealthz() http.Handler {
 	})
 }
 
-// HandleInfo answers GET /getInfo with the service name, the module version
-// from the build info and the Go version.
+// HandleInfo answers GET /getInfo with BuildInfo(name).
 func HandleInfo(name string) http.Handler {
+	info := BuildInfo(name)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, r, http.StatusOK, info)
+	})
+}
+
+// BuildInfo returns the service name, the module version from the build
+// info and the Go version, the part of GET /getInfo both services share.
+func BuildInfo(name string) api.Info {
 	info := api.Info{Name: name, Version: "devel"}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		info.GoVersion = bi.GoVersion
@@ -159,7 +167,5 @@ func HandleInfo(name string) http.Handler {
 			}
 		}
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteJSON(w, r, http.StatusOK, info)
-	})
+	return info
 }
