@@ -348,6 +348,9 @@ func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
 	awsEnv := []string{
 		"BUCKET=" + r.cfg.bucket,
 		"LOG_LEVEL=" + r.cfg.logLevel,
+		// localaws answers only loopback Host names and these (against DNS
+		// rebinding): the services reach it by its network alias.
+		"LOCALAWS_ALLOWED_HOSTS=" + localawsAlias,
 	}
 	svcEnv := []string{
 		"BUCKET=" + r.cfg.bucket,

@@ -29,9 +29,8 @@ func TestConcurrentPutGetNeverTorn(t *testing.T) {
 	const size = 1 << 20
 	bodies := [][]byte{bytes.Repeat([]byte{'a'}, size), bytes.Repeat([]byte{'b'}, size)}
 	put := func(body []byte) error {
-		req := httptest.NewRequest(http.MethodPut, "/"+testBucket+"/same/key.jpg", bytes.NewReader(body))
 		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
+		srv.ServeHTTP(rec, localRequest(http.MethodPut, "/"+testBucket+"/same/key.jpg", bytes.NewReader(body)))
 		if rec.Code != http.StatusOK {
 			return fmt.Errorf("PUT = %d %s", rec.Code, rec.Body.String())
 		}
@@ -60,7 +59,7 @@ func TestConcurrentPutGetNeverTorn(t *testing.T) {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				rec := httptest.NewRecorder()
-				srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/"+testBucket+"/same/key.jpg", nil))
+				srv.ServeHTTP(rec, localRequest(http.MethodGet, "/"+testBucket+"/same/key.jpg", nil))
 				got := rec.Body.Bytes()
 				if rec.Code != http.StatusOK || !(bytes.Equal(got, bodies[0]) || bytes.Equal(got, bodies[1])) {
 					errc <- fmt.Errorf("GET = %d, %d bytes (%q...); want 200 and one whole body of %d bytes",
