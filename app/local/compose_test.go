@@ -213,3 +213,55 @@ func TestComposeUp(t *testing.T) {
 		}
 	}
 }
+
+// `docker compose up` before `go run ./app/local -build-images` fails at
+// once, locally, saying to run that command, instead of trying to pull
+// imagelabel/* from a registry. The test renames the images in a copy of
+// compose.yaml, so they are surely missing, whatever this machine has built.
+func TestComposeMissingImagesSaysBuild(t *testing.T) {
+	requireDocker(t)
+	cmdline := composeCmd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	id, err := runID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile(composeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := "imagelabel-missing-" + id + "/"
+	renamed := strings.ReplaceAll(string(orig), "image: "+imageRepo, "image: "+repo)
+	if strings.Count(renamed, repo) != 3 {
+		t.Fatalf("compose.yaml does not name the three images as image: %s<svc>", imageRepo)
+	}
+	file := filepath.Join(t.TempDir(), "compose.yaml")
+	if err := os.WriteFile(file, []byte(renamed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	project := "imagelabeltest" + id
+	base := []string{"-p", project, "-f", file, "--project-directory", root}
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
+		defer ccancel()
+		if _, err := compose(cctx, cmdline, nil, append(base, "down", "--remove-orphans")...); err != nil {
+			t.Errorf("compose down: %v", err)
+		}
+	})
+	out, err := compose(ctx, cmdline, []string{"IMAGELABEL_PORT=0"}, append(base, "up", "--detach")...)
+	if err == nil {
+		t.Fatalf("compose up with missing images succeeded:\n%s", out)
+	}
+	msg := out + err.Error()
+	if !strings.Contains(msg, "go run ./app/local -build-images") {
+		t.Errorf("compose up with missing images failed without saying to run go run ./app/local -build-images:\n%s", msg)
+	}
+	if strings.Contains(strings.ToLower(msg), "pull") {
+		t.Errorf("compose up with missing images tried a registry:\n%s", msg)
+	}
+}

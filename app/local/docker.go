@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"imagelabel/internal/build"
@@ -273,20 +275,117 @@ func runContainers(ctx context.Context, cfg config, stdout, stderr io.Writer, lo
 	}
 }
 
-// warnLeftovers points out containers and networks of earlier container runs
-// that were killed before they could clean up, with the command that removes
-// them. It does not remove them itself: another run may still be using them.
+// warnLeftovers points out containers and networks of earlier container
+// runs whose program is gone (killed before it could clean up), with a
+// command that removes exactly those runs' objects: another run, started
+// since and still going, must not lose its containers to a copied command.
+// It removes nothing itself.
 func warnLeftovers(ctx context.Context, d dockerCLI, w io.Writer) {
-	filter := "label=" + runLabel
-	cs, err1 := d.run(ctx, "ps", "-a", "--filter", filter, "--format", "{{.Names}}")
-	ns, err2 := d.run(ctx, "network", "ls", "--filter", filter, "--format", "{{.Name}}")
-	if err1 != nil || err2 != nil || cs == "" && ns == "" {
+	format := fmt.Sprintf(`{{.Label %q}}\t{{.Label %q}}\t{{.Label %q}}\t`, runLabel, hostLabel, pidLabel)
+	cs, err1 := d.run(ctx, "ps", "-a", "--filter", "label="+runLabel, "--format", format+"{{.Names}}")
+	ns, err2 := d.run(ctx, "network", "ls", "--filter", "label="+runLabel, "--format", format+"{{.Name}}")
+	if err1 != nil || err2 != nil {
 		return
 	}
-	names := strings.Fields(cs + " " + ns)
-	fmt.Fprintf(w, "note: %s from earlier container runs still exist (another run may be using them); if not, remove them with:\n"+
-		"  docker rm -f $(docker ps -aq --filter %s); docker network rm $(docker network ls -q --filter %s)\n",
-		strings.Join(names, ", "), filter, filter)
+	host, _ := os.Hostname()
+	fmt.Fprint(w, leftoverAdvice(parseLeftovers(cs, "container"), parseLeftovers(ns, "network"), host, processAlive))
+}
+
+// Labels naming the program that created a run's containers and networks,
+// so a later run can tell whether it is still alive.
+const (
+	hostLabel = "imagelabel.local.host"
+	pidLabel  = "imagelabel.local.pid"
+)
+
+// ownerLabels returns the --label arguments of this program's run.
+func ownerLabels(id string) []string {
+	host, _ := os.Hostname()
+	return []string{
+		"--label", runLabel + "=" + id,
+		"--label", hostLabel + "=" + host,
+		"--label", pidLabel + "=" + itoa(os.Getpid()),
+	}
+}
+
+// leftover is one container or network of some run.
+type leftover struct {
+	kind, name, run, host string
+	pid                   int
+}
+
+// parseLeftovers reads warnLeftovers' tab-separated listing.
+func parseLeftovers(out, kind string) []leftover {
+	var ls []leftover
+	for line := range strings.SplitSeq(out, "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 4 || f[0] == "" {
+			continue
+		}
+		pid, _ := strconv.Atoi(f[2])
+		ls = append(ls, leftover{kind: kind, run: f[0], host: f[1], pid: pid, name: f[3]})
+	}
+	return ls
+}
+
+// leftoverAdvice groups leftovers by run and returns the note to print:
+// runs whose program (same host, pid not alive) is gone get their removal
+// commands, filtered by their run id; runs made elsewhere or by an older
+// version (no pid) are named with a caution; live runs are left out.
+func leftoverAdvice(containers, networks []leftover, host string, alive func(int) bool) string {
+	type run struct {
+		names               []string
+		containers, network bool
+		unknown             bool
+	}
+	runs := map[string]*run{}
+	var order []string
+	for _, l := range slices.Concat(containers, networks) {
+		known := l.pid > 0 && l.host == host
+		if known && alive(l.pid) {
+			continue
+		}
+		r := runs[l.run]
+		if r == nil {
+			r = &run{}
+			runs[l.run] = r
+			order = append(order, l.run)
+		}
+		r.names = append(r.names, l.name)
+		r.containers = r.containers || l.kind == "container"
+		r.network = r.network || l.kind == "network"
+		r.unknown = r.unknown || !known
+	}
+	var b strings.Builder
+	for _, id := range order {
+		r := runs[id]
+		why := "its program is gone"
+		if r.unknown {
+			why = "started on another host or by an older version: check that nothing uses it"
+		}
+		filter := "label=" + runLabel + "=" + id
+		var cmds []string
+		if r.containers {
+			cmds = append(cmds, "docker rm -f $(docker ps -aq --filter "+filter+")")
+		}
+		if r.network {
+			cmds = append(cmds, "docker network rm $(docker network ls -q --filter "+filter+")")
+		}
+		fmt.Fprintf(&b, "note: container run %s left %s (%s); remove them with:\n  %s\n",
+			id, strings.Join(r.names, ", "), why, strings.Join(cmds, "; "))
+	}
+	return b.String()
+}
+
+// processAlive reports whether a process with this pid exists on this host
+// (one of another user counts: signalling it is refused, not unknown).
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // containerRun is one container run's state.
@@ -326,28 +425,29 @@ func (r *containerRun) name(suffix string) string {
 // order the deployment creates them (a dependency before its caller).
 func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
 	r.died = make(chan string, 3)
-	label := runLabel + "=" + r.id
-	if _, err := r.d.run(ctx, "network", "create", "--label", label, r.name("public")); err != nil {
+	owner := ownerLabels(r.id)
+	if _, err := r.d.run(ctx, slices.Concat([]string{"network", "create"}, owner, []string{r.name("public")})...); err != nil {
 		return fmt.Errorf("create network %s: %w", r.name("public"), err)
 	}
 	// internal: no gateway to the outside world. inhibit_ipv4: the host's
 	// bridge interface gets no address, so the host has no route into this
 	// network either (on Linux it otherwise can reach every container IP).
-	if _, err := r.d.run(ctx, "network", "create", "--internal",
-		"--opt", "com.docker.network.bridge.inhibit_ipv4=true",
-		"--label", label, r.name("private")); err != nil {
+	if _, err := r.d.run(ctx, slices.Concat([]string{"network", "create", "--internal",
+		"--opt", "com.docker.network.bridge.inhibit_ipv4=true"}, owner, []string{r.name("private")})...); err != nil {
 		return fmt.Errorf("create network %s: %w", r.name("private"), err)
 	}
 
-	common := []string{
-		"--label", label,
+	common := slices.Concat(owner, []string{
 		// As in ECS: read-only root file system, no capabilities, and the
 		// non-root user the image declares.
 		"--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-	}
+	})
 	awsEnv := []string{
 		"BUCKET=" + r.cfg.bucket,
 		"LOG_LEVEL=" + r.cfg.logLevel,
+		// localaws answers only loopback Host names and these (against DNS
+		// rebinding): the services reach it by its network alias.
+		"LOCALAWS_ALLOWED_HOSTS=" + localawsAlias,
 	}
 	svcEnv := []string{
 		"BUCKET=" + r.cfg.bucket,

@@ -251,23 +251,67 @@ func TestRunContainersDeath(t *testing.T) {
 	}
 }
 
-// Leftovers of a run that could not clean up are pointed out with the
-// command that removes them.
+// Leftovers of a run whose program is gone are pointed out with a command
+// that removes that run only, by its id; a live run's are left out.
 func TestWarnLeftovers(t *testing.T) {
 	d := requireDocker(t)
 	ctx := context.Background()
-	id, err := runID()
-	if err != nil {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
 		t.Fatal(err)
 	}
-	name := "imagelabel-" + id + "-leftover"
-	if _, err := d.run(ctx, "network", "create", "--label", runLabel+"="+id, name); err != nil {
-		t.Fatal(err)
+	host, _ := os.Hostname()
+	ids := map[string]int{} // run id -> owner pid
+	for _, pid := range []int{dead.Process.Pid, os.Getpid()} {
+		id, err := runID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[id] = pid
+		name := "imagelabel-" + id + "-leftover"
+		if _, err := d.run(ctx, "network", "create", "--label", runLabel+"="+id,
+			"--label", hostLabel+"="+host, "--label", pidLabel+"="+strconv.Itoa(pid), name); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.run(ctx, "network", "rm", name) })
 	}
-	t.Cleanup(func() { d.run(ctx, "network", "rm", name) })
 	var out testutil.SyncBuffer
 	warnLeftovers(ctx, d, &out)
-	if !strings.Contains(out.String(), name) || !strings.Contains(out.String(), "docker network rm $(docker network ls -q --filter label="+runLabel+")") {
-		t.Errorf("warnLeftovers = %q; want %s named and the removal command", out.String(), name)
+	for id, pid := range ids {
+		cmd := "docker network rm $(docker network ls -q --filter label=" + runLabel + "=" + id + ")"
+		if pid == os.Getpid() {
+			if strings.Contains(out.String(), id) {
+				t.Errorf("warnLeftovers = %q; names run %s, whose program (this test) is alive", out.String(), id)
+			}
+		} else if !strings.Contains(out.String(), "imagelabel-"+id+"-leftover") || !strings.Contains(out.String(), cmd) {
+			t.Errorf("warnLeftovers = %q; want the stale run's network named and %q", out.String(), cmd)
+		}
+	}
+	if strings.Contains(out.String(), "--filter label="+runLabel+")") {
+		t.Errorf("warnLeftovers = %q; a command filters on every run's label", out.String())
+	}
+}
+
+func TestLeftoverAdvice(t *testing.T) {
+	alive := func(pid int) bool { return pid == 100 }
+	cs := parseLeftovers("aaa\th\t100\timagelabel-aaa-upload\n"+
+		"bbb\th\t200\timagelabel-bbb-upload\nbbb\th\t200\timagelabel-bbb-rekog\n"+
+		"ccc\tother\t300\timagelabel-ccc-upload\n", "container")
+	ns := parseLeftovers("bbb\th\t200\timagelabel-bbb-private\nddd\t\t\timagelabel-ddd-public\n", "network")
+	got := leftoverAdvice(cs, ns, "h", alive)
+	want := "note: container run bbb left imagelabel-bbb-upload, imagelabel-bbb-rekog, imagelabel-bbb-private (its program is gone); remove them with:\n" +
+		"  docker rm -f $(docker ps -aq --filter label=imagelabel.local.run=bbb); docker network rm $(docker network ls -q --filter label=imagelabel.local.run=bbb)\n" +
+		"note: container run ccc left imagelabel-ccc-upload (started on another host or by an older version: check that nothing uses it); remove them with:\n" +
+		"  docker rm -f $(docker ps -aq --filter label=imagelabel.local.run=ccc)\n" +
+		"note: container run ddd left imagelabel-ddd-public (started on another host or by an older version: check that nothing uses it); remove them with:\n" +
+		"  docker network rm $(docker network ls -q --filter label=imagelabel.local.run=ddd)\n"
+	if got != want {
+		t.Errorf("leftoverAdvice =\n%s\nwant\n%s", got, want)
+	}
+	if got := leftoverAdvice(cs[:1], nil, "h", alive); got != "" {
+		t.Errorf("leftoverAdvice(live run only) = %q; want nothing", got)
+	}
+	if !processAlive(os.Getpid()) {
+		t.Error("processAlive(own pid) = false")
 	}
 }

@@ -15,7 +15,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parseFlags(nil) error: %v", err)
 	}
-	want := config{port: 8080, rekogPort: 9090, awsPort: 4566, dataDir: ".localdata", bucket: "imagelabel-local",
+	want := config{port: 8080, rekogPort: 0, awsPort: 0, dataDir: ".localdata", bucket: "imagelabel-local",
 		logLevel: "info", maxUpload: 10 << 20}
 	if c != want {
 		t.Errorf("defaults = %+v; want %+v", c, want)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,40 @@ func TestRunBadDataDir(t *testing.T) {
 		func(string) string { return "" }, &testutil.SyncBuffer{}, &testutil.SyncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "sub") {
 		t.Errorf("run with data dir under a file = %v; want an error naming it", err)
+	}
+}
+
+// A second run beside the first (as `go run ./app/local -port 0` in another
+// terminal, on the same data directory) starts: rekog and localaws take free
+// ports by default, shown in the banner. Each run labels the quickstart's
+// docs/sample.jpg.
+func TestTwoRunsSideBySide(t *testing.T) {
+	dir := t.TempDir()
+	sample, err := os.ReadFile(filepath.Join("..", "..", "docs", "sample.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	internal := regexp.MustCompile(`(?m)^  (rekog|localaws): +http://127\.0\.0\.1:(\d+) `)
+	seen := map[string]bool{}
+	for i := range 2 {
+		r := startRun(t, 30*time.Second, "-port=0", "-data", dir)
+		ms := internal.FindAllStringSubmatch(r.stdout.String(), -1)
+		if len(ms) != 2 {
+			t.Fatalf("run %d banner does not show rekog's and localaws's URLs:\n%s", i, r.stdout)
+		}
+		for _, m := range ms {
+			if m[2] == "0" || seen[m[2]] {
+				t.Errorf("run %d: %s on port %s, already used or zero", i, m[1], m[2])
+			}
+			seen[m[2]] = true
+		}
+		ur := postImage(t, r.base, sample)
+		var names []string
+		for _, l := range ur.Labels {
+			names = append(names, l.Name)
+		}
+		if !slices.Contains(names, "Sky") {
+			t.Errorf("run %d: labels of docs/sample.jpg = %v; want Sky among them", i, names)
+		}
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // logMux serialises the log lines of every service onto one writer, so lines
@@ -83,7 +86,7 @@ func (m *logMux) emit(name string, line []byte) {
 	}
 	var s string
 	if m.raw {
-		s = fmt.Sprintf("%-8s | %s\n", name, line)
+		s = fmt.Sprintf("%-8s | %s\n", name, escapeUnsafe(line))
 	} else {
 		s = fmt.Sprintf("%-8s | %s\n", name, renderLine(name, line))
 	}
@@ -106,11 +109,11 @@ func (m *logMux) emit(name string, line []byte) {
 func renderLine(name string, line []byte) string {
 	trimmed := bytes.TrimSpace(line)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return string(line)
+		return plainLine(line)
 	}
 	attrs, err := decodeOrdered(trimmed)
 	if err != nil {
-		return string(line)
+		return plainLine(line)
 	}
 	var ts, level, msg string
 	var rest []kv
@@ -136,17 +139,18 @@ func renderLine(name string, line []byte) string {
 	if level != "" {
 		fmt.Fprintf(&b, "%-5s ", level)
 	}
-	if strings.ContainsFunc(msg, isControl) {
-		msg = strconv.Quote(msg) // one record, one line
+	if hasUnsafe(msg) {
+		msg = strconv.Quote(msg) // one record, one line, no terminal tricks
 	}
 	b.WriteString(msg)
 	for _, a := range rest {
 		b.WriteByte(' ')
-		b.WriteString(a.key)
+		b.WriteString(quoteIfNeeded(a.key))
 		b.WriteByte('=')
-		if a.raw {
+		if a.raw && !hasUnsafe(a.val) {
 			b.WriteString(a.val)
 		} else {
+			// Arrays are JSON, whose encoders leave U+202E or U+0085 raw.
 			b.WriteString(quoteIfNeeded(a.val))
 		}
 	}
@@ -235,17 +239,61 @@ func formatTime(s string) string {
 	return t.Local().Format("15:04:05.000")
 }
 
-// isControl reports whether r would break a line or the terminal.
-func isControl(r rune) bool { return r < ' ' || r == 0x7f }
+// unsafeRune reports whether r must not reach a terminal raw: control
+// characters (C0, DEL and C1, such as U+0085 NEXT LINE and U+009B CSI, which
+// terminals obey), format characters (the bidi overrides and isolates such
+// as U+202E, which reorder what is shown), the line and paragraph
+// separators, and bytes that are not UTF-8.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) ||
+		r == '\u2028' || r == '\u2029' || r == utf8.RuneError
+}
+
+// hasUnsafe reports whether s holds an unsafeRune.
+func hasUnsafe(s string) bool { return strings.ContainsFunc(s, unsafeRune) }
+
+// plainLine renders a line that is not a JSON record (a panic trace, a
+// runtime message): as it is unless it holds an unsafe rune other than a
+// tab, then quoted.
+func plainLine(line []byte) string {
+	if strings.ContainsFunc(string(line), func(r rune) bool { return r != '\t' && unsafeRune(r) }) {
+		return strconv.Quote(string(line))
+	}
+	return string(line)
+}
+
+// escapeUnsafe replaces unsafe runes in a line passed through as JSON
+// (-json-logs) with \uXXXX escapes, which keep a JSON line valid JSON and
+// the same text once decoded (unsafe runes are only valid inside strings).
+// Bytes that are not UTF-8 become U+FFFD's escape.
+func escapeUnsafe(line []byte) []byte {
+	if !hasUnsafe(string(line)) {
+		return line
+	}
+	var b bytes.Buffer
+	for _, r := range string(line) {
+		if !unsafeRune(r) {
+			b.WriteRune(r)
+			continue
+		}
+		if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar {
+			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+		} else {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.Bytes()
+}
 
 // quoteIfNeeded quotes a value that would otherwise be ambiguous in
-// key=value form (empty, or holding spaces, quotes, '=' or control bytes).
+// key=value form (empty, or holding spaces, quotes or '=') or unsafe for a
+// terminal (see unsafeRune).
 func quoteIfNeeded(s string) string {
 	if s == "" {
 		return `""`
 	}
 	for _, r := range s {
-		if r <= ' ' || r == '"' || r == '=' || r == 0x7f || r > 0x7e && !strconv.IsPrint(r) {
+		if r <= ' ' || r == '"' || r == '=' || unsafeRune(r) || r > 0x7e && !strconv.IsPrint(r) {
 			return strconv.Quote(s)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
@@ -32,6 +33,21 @@ func TestRenderLine(t *testing.T) {
 		{`{"a":1} trailing`, `{"a":1} trailing`},
 		{`["array"]`, `["array"]`},
 		{`{"msg":"new\nline"}`, `"new\nline"`},
+		// Every control and bidi character is quoted wherever it appears:
+		// U+202E (right-to-left override), U+0085 (C1 next line), U+009B
+		// (C1 CSI), U+2066 (isolate), U+2028 (line separator), ESC.
+		{"{\"msg\":\"evil\u202egpj.exe\"}", `"evil\u202egpj.exe"`},
+		{"{\"msg\":\"m\",\"key\":\"a\u0085b\"}", `m key="a\u0085b"`},
+		{"{\"msg\":\"m\",\"key\":\"\u009b31m\"}", `m key="\u009b31m"`},
+		{"{\"msg\":\"m\",\"k\":\"\u2066x\u2069\"}", `m k="\u2066x\u2069"`},
+		{"{\"msg\":\"m\",\"k\":\"a\u2028b\"}", `m k="a\u2028b"`},
+		{`{"msg":"m","k":"\u001b[2J"}`, `m k="\x1b[2J"`}, // escaped in the JSON, raw once decoded
+		{"{\"msg\":\"m\",\"tags\":[\"\u202e\"]}", `m tags="[\"\u202e\"]"`},
+		{"{\"msg\":\"m\",\"a\u202eb\":1}", `m "a\u202eb"=1`},
+		{"{\"msg\":\"caf\u00e9 \u65e5\u672c\"}", "caf\u00e9 \u65e5\u672c"}, // printable text stays as is
+		{"plain \u202e line", `"plain \u202e line"`},
+		{"plain \x9b line", `"plain \x9b line"`},
+		{"\tat main.go:12", "\tat main.go:12"}, // a panic trace's tab is harmless
 	}
 	for _, tt := range tests {
 		if got := renderLine("upload", []byte(tt.in)); got != tt.want {
@@ -107,5 +123,26 @@ func TestLogMuxServices(t *testing.T) {
 	mux.writer("upload").Write([]byte(big))
 	if !strings.HasPrefix(out.String(), "upload   | xxx") {
 		t.Errorf("a line longer than %d bytes was held back", maxPending)
+	}
+}
+
+// TestRawLogsEscapeUnsafe: -json-logs passes JSON lines through, but with
+// every unsafe character escaped, and the line still decodes to the same
+// text.
+func TestRawLogsEscapeUnsafe(t *testing.T) {
+	var out bytes.Buffer
+	mux := &logMux{out: &out, raw: true}
+	w := mux.writer("upload")
+	in := "{\"msg\":\"a\u202eb\u0085c\u009bd\U000e0001e\"}\n"
+	if _, err := w.Write([]byte(in)); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.TrimPrefix(strings.TrimSpace(out.String()), "upload   | ")
+	if strings.ContainsFunc(got, unsafeRune) {
+		t.Fatalf("raw line %q still holds unsafe characters", got)
+	}
+	var rec struct{ Msg string }
+	if err := json.Unmarshal([]byte(got), &rec); err != nil || rec.Msg != "a\u202eb\u0085c\u009bd\U000e0001e" {
+		t.Errorf("raw line %q decodes to %q, %v; want the original message", got, rec.Msg, err)
 	}
 }

@@ -14,12 +14,14 @@ import (
 	"syscall"
 )
 
-// Defaults. The service ports are the deployment's (CONTRACT: upload 8080,
-// rekog 9090); 4566 is the port AWS stand-ins conventionally use.
+// Defaults. upload's port is the deployment's (CONTRACT: upload 8080), the
+// one users type. rekog and localaws take any free port unless asked: they
+// are printed in the banner, and fixed defaults (9090, 4566, LocalStack's
+// too) made a second run, or a run next to LocalStack, fail.
 const (
 	defaultUploadPort = 8080
-	defaultRekogPort  = 9090
-	defaultAWSPort    = 4566
+	defaultRekogPort  = 0
+	defaultAWSPort    = 0
 	defaultBucket     = "imagelabel-local"
 	defaultDataDir    = ".localdata"
 	// defaultRegion: localaws answers for any region; one is required by the SDK.
@@ -77,8 +79,8 @@ Flags:
 		fs.PrintDefaults()
 	}
 	fs.IntVar(&c.port, "port", defaultUploadPort, "upload's port on 127.0.0.1: the browser page and the API (0 = any free port)")
-	fs.IntVar(&c.rekogPort, "rekog-port", defaultRekogPort, "rekog's port on 127.0.0.1 (0 = any free port; not used with -containers)")
-	fs.IntVar(&c.awsPort, "aws-port", defaultAWSPort, "localaws's port on 127.0.0.1 (0 = any free port; not used with -containers)")
+	fs.IntVar(&c.rekogPort, "rekog-port", defaultRekogPort, "rekog's port on 127.0.0.1 (0 = any free port, shown in the banner; not used with -containers)")
+	fs.IntVar(&c.awsPort, "aws-port", defaultAWSPort, "localaws's port on 127.0.0.1 (0 = any free port, shown in the banner; not used with -containers)")
 	fs.StringVar(&c.dataDir, "data", defaultDataDir, `directory where localaws keeps objects as plain files, <data>/<bucket>/<key> ("" = in memory; not used with -containers)`)
 	fs.StringVar(&c.bucket, "bucket", defaultBucket, "bucket name the services use")
 	level := getenv("LOG_LEVEL")

@@ -35,10 +35,14 @@ const (
 	defaultMinConfidence = 55
 )
 
-// decodeBudget bounds the pixels being decoded at once across all requests:
-// a decoded image costs up to 4 bytes per pixel (a 10000×10000 PNG is
-// 400 MB), so concurrent large decodes queue instead of exhausting memory.
-const decodeBudget = 64 << 20
+// decodeBudget bounds the bytes being decoded at once across all requests,
+// counted by decodeCost from each image's header (a 16-bit PNG costs 8 bytes
+// per pixel, a grey one 1). Concurrent large decodes queue for it; one image
+// that alone would need more is refused with ImageTooLargeException (real
+// Rekognition accepts it: a stand-in limit, documented in docs/localaws.md).
+// 256 MiB admits every baseline JPEG Rekognition takes (10000×10000 4:2:0
+// costs 150 MB) and 8-bit RGB(A) PNGs up to 67 megapixels.
+const decodeBudget = 256 << 20
 
 var decodeSem = semaphore.NewWeighted(decodeBudget)
 
@@ -276,11 +280,16 @@ func decodeImage(ctx context.Context, data []byte) (image.Image, error) {
 		return nil, badRequest("ImageTooLargeException", "image is %dx%d; the limit is %dx%d pixels",
 			cfg.Width, cfg.Height, MaxImageDimension, MaxImageDimension)
 	}
-	weight := min(int64(cfg.Width)*int64(cfg.Height), decodeBudget)
-	if err := decodeSem.Acquire(ctx, weight); err != nil {
+	cost := decodeCost(data, format, cfg.Width, cfg.Height)
+	if cost > decodeBudget {
+		return nil, badRequest("ImageTooLargeException",
+			"decoding this %dx%d %s would take %d MiB; localaws decodes at most %d MiB at once (a local stand-in limit, see docs/localaws.md)",
+			cfg.Width, cfg.Height, strings.ToUpper(format), cost>>20, decodeBudget>>20)
+	}
+	if err := decodeSem.Acquire(ctx, cost); err != nil {
 		return nil, fmt.Errorf("wait to decode: %w", err)
 	}
-	defer decodeSem.Release(weight)
+	defer decodeSem.Release(cost)
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, badRequest("InvalidImageFormatException", "Request has invalid image format")

@@ -53,6 +53,11 @@ type Options struct {
 	Buckets []string
 	// Logger receives one line per request and S3 internals; nil discards.
 	Logger *slog.Logger
+	// AllowedHosts are the host names, besides loopback (localhost,
+	// 127.0.0.0/8, ::1), that requests may name in their Host header: the
+	// names other containers reach localaws by. Any other Host is refused,
+	// against DNS rebinding.
+	AllowedHosts []string
 }
 
 // Server answers S3 and Rekognition DetectLabels on one handler. It is safe
@@ -62,6 +67,8 @@ type Server struct {
 	s3      http.Handler
 	backend gofakes3.Backend
 	dirMode bool
+	// allowedHosts are Options.AllowedHosts.
+	allowedHosts []string
 
 	mu     sync.Mutex
 	faults []*Fault
@@ -85,6 +92,8 @@ func New(opts Options) (*Server, error) {
 		log:     logger,
 		backend: backend,
 		dirMode: opts.Dir != "",
+
+		allowedHosts: opts.AllowedHosts,
 	}
 	fake := gofakes3.New(backend,
 		gofakes3.WithLogger(slogS3Logger{logger}),
@@ -129,10 +138,11 @@ func (s *Server) CreateBucket(name string) error {
 
 // ServeHTTP routes a request: the health endpoint, Rekognition when the
 // X-Amz-Target header names RekognitionService, S3 (path-style) otherwise.
-// Injected faults apply before the service sees the request.
+// Requests from browser pages and for foreign Host names are refused first
+// (see origin.go); injected faults apply before the service sees the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	rec := &statusRecorder{ResponseWriter: &noCORSWriter{ResponseWriter: w}, status: http.StatusOK}
 	service := "s3"
 	target := r.Header.Get("X-Amz-Target")
 	if strings.HasPrefix(target, rekognitionTargetPrefix) {
@@ -152,7 +162,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("path", r.URL.Path),
 			slog.String("target", target),
 			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
+			// duration_ms, as the services log it: one convention.
+			slog.Int64("duration_ms", time.Since(start).Milliseconds()),
 		)
 	}()
 
@@ -175,6 +186,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
+	if s.refuseForeign(rec, r, service) {
+		return
+	}
 	switch service {
 	case "localaws":
 		s.serveLocal(rec, r)

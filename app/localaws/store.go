@@ -44,10 +44,15 @@ func newBackend(dir string) (gofakes3.Backend, error) {
 	if err := os.MkdirAll(meta, 0o700); err != nil {
 		return nil, fmt.Errorf("localaws dir %q: %w", dir, err)
 	}
+	tmp := filepath.Join(meta, tmpDirName)
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("localaws dir %q: %w", dir, err)
+	}
+	removeStaleTemps(tmp, time.Now().Add(-staleTempAge))
 	osfs := afero.NewOsFs()
 	lfs := &layoutFs{
-		data: afero.NewBasePathFs(osfs, abs),
-		meta: afero.NewBasePathFs(osfs, meta),
+		data: &atomicFs{BasePathFs: afero.NewBasePathFs(osfs, abs).(*afero.BasePathFs), tmpDir: tmp},
+		meta: &atomicFs{BasePathFs: afero.NewBasePathFs(osfs, meta).(*afero.BasePathFs), tmpDir: tmp},
 	}
 	b, err := s3afero.MultiBucket(lfs)
 	if err != nil {

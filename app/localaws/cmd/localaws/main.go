@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	localaws [-addr 127.0.0.1:4566] [-dir DIR] [-bucket NAME[,NAME...]]... [-log-format json|text]
+//	localaws [-addr 127.0.0.1:4566] [-dir DIR] [-bucket NAME[,NAME...]]... [-allow-host NAME]... [-log-format json|text]
 //	localaws -healthcheck [-addr ...]
 package main
 
@@ -45,16 +45,17 @@ func main() {
 	}
 }
 
-// bucketList is a repeatable flag whose values may also be comma lists.
-type bucketList struct {
+// listFlag is a repeatable flag whose values may also be comma lists; its
+// first use replaces the default taken from the environment.
+type listFlag struct {
 	names []string
 	set   bool
 }
 
-func (b *bucketList) String() string { return strings.Join(b.names, ",") }
+func (b *listFlag) String() string { return strings.Join(b.names, ",") }
 
-func (b *bucketList) Set(v string) error {
-	if !b.set { // the first -bucket replaces the $BUCKET default
+func (b *listFlag) Set(v string) error {
+	if !b.set { // the first use replaces the environment default
 		b.names, b.set = nil, true
 	}
 	b.names = append(b.names, splitComma(v)...)
@@ -78,8 +79,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr(getenv, "LOCALAWS_ADDR", defaultAddr), "listen address (env LOCALAWS_ADDR)")
 	dir := fs.String("dir", getenv("LOCALAWS_DIR"), `store objects as files under this directory; "" keeps them in memory (env LOCALAWS_DIR)`)
-	buckets := &bucketList{names: splitComma(getenv("BUCKET"))}
+	buckets := &listFlag{names: splitComma(getenv("BUCKET"))}
 	fs.Var(buckets, "bucket", "bucket to create at start; repeatable or comma-separated (env BUCKET)")
+	hosts := &listFlag{names: splitComma(getenv("LOCALAWS_ALLOWED_HOSTS"))}
+	fs.Var(hosts, "allow-host", "host name requests may address besides loopback (localhost, 127.0.0.0/8, ::1), e.g. a container network alias; repeatable or comma-separated (env LOCALAWS_ALLOWED_HOSTS)")
 	logFormat := fs.String("log-format", envOr(getenv, "LOG_FORMAT", "json"), "log format on stderr: json or text (env LOG_FORMAT)")
 	logLevel := fs.String("log-level", envOr(getenv, "LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
 	healthcheck := fs.Bool("healthcheck", false, "probe GET "+localaws.HealthPath+" on -addr and exit 0 if healthy (for container health checks)")
@@ -100,7 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	srv, err := localaws.New(localaws.Options{Dir: *dir, Buckets: buckets.names, Logger: logger})
+	srv, err := localaws.New(localaws.Options{Dir: *dir, Buckets: buckets.names, Logger: logger, AllowedHosts: hosts.names})
 	if err != nil {
 		return err
 	}

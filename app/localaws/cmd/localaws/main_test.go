@@ -103,6 +103,10 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if !strings.Contains(stderr.String(), `"msg":"stopped"`) {
 		t.Errorf("no stopped log line; stderr:\n%s", stderr.String())
 	}
+	// Request lines time themselves as the services do.
+	if !strings.Contains(stderr.String(), `"duration_ms":`) || strings.Contains(stderr.String(), `"duration":`) {
+		t.Errorf("request log lines want duration_ms (and no duration); stderr:\n%s", stderr.String())
+	}
 	if err := run(context.Background(), []string{"-healthcheck", "-addr", addr}, env(nil), io.Discard, io.Discard); err == nil {
 		t.Errorf("run -healthcheck against a stopped server = nil; want an error")
 	}
@@ -128,9 +132,22 @@ func TestRunSIGTERM(t *testing.T) {
 func TestRunEnvDefaults(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	addr, done, _ := start(t, ctx, nil, env(map[string]string{"LOCALAWS_ADDR": "127.0.0.1:0", "LOCALAWS_DIR": dir, "BUCKET": "envbucket"}))
+	addr, done, _ := start(t, ctx, nil, env(map[string]string{"LOCALAWS_ADDR": "127.0.0.1:0", "LOCALAWS_DIR": dir, "BUCKET": "envbucket",
+		"LOCALAWS_ALLOWED_HOSTS": "localaws.test, other.test"}))
 	if !strings.HasPrefix(addr, "127.0.0.1:") {
 		t.Errorf("addr = %q; want LOCALAWS_ADDR's host", addr)
+	}
+	for host, want := range map[string]int{"localaws.test:4566": 200, "other.test": 200, "evil.example": 403} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/_localaws/healthz", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("healthz with Host %q and LOCALAWS_ALLOWED_HOSTS set = %d; want %d", host, resp.StatusCode, want)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "envbucket")); err != nil {
 		t.Errorf("bucket from $BUCKET not created in $LOCALAWS_DIR: %v", err)
