@@ -117,6 +117,11 @@ func explicitNames(p *planResult) map[string]string {
 var scopedNames = map[string]string{
 	typStage + " api name":     "the $default stage of the stack's own API",
 	typSDService + " api name": "a Cloud Map service inside the stack's own namespace",
+	// Security group names are unique per VPC (the stack's own), and a
+	// prefix gets a unique suffix from the provider.
+	typSG + " sg-vpclink namePrefix": "a prefix of a name unique per VPC",
+	typSG + " sg-upload namePrefix":  "a prefix of a name unique per VPC",
+	typSG + " sg-rekog namePrefix":   "a prefix of a name unique per VPC",
 }
 
 // TestStacksShareNoNames plans two stacks with the committed dev config
