@@ -177,6 +177,9 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		a.DesiredCount = cfg.DesiredCount
 		a.MaxCount = cfg.MaxCount
 		a.NamespaceArn = cluster.NamespaceArn
+		if cfg.Spot {
+			a.CapacityProviders = infra.SpotStrategy(cfg.SpotOnDemandBase)
+		}
 		return a
 	}
 	sharedEnv := func(port int) map[string]pulumi.StringInput {
@@ -234,6 +237,10 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		DependsOn:        []pulumi.Resource{rekog.Service()},
 	}))
 	if err != nil {
+		return nil, err
+	}
+
+	if err := declareBudget(ctx, cfg); err != nil {
 		return nil, err
 	}
 

@@ -72,6 +72,10 @@ func newNATGateway(ctx *pulumi.Context, name string, igw *ec2.InternetGateway, s
 // https://aws.amazon.com/ec2/instance-types/t4/
 const NATInstanceType = "t4g.nano"
 
+// NATInstanceVolumeGiB is the NAT instance's root volume: the size of the
+// Amazon Linux 2023 AMI's snapshot (a smaller volume is refused).
+const NATInstanceVolumeGiB = 8
+
 // NATInstanceAMIParameter is the public SSM parameter naming the latest
 // Amazon Linux 2023 arm64 AMI of the region, so the program never hard-codes
 // an AMI id (ids differ per region and go stale):
@@ -149,6 +153,9 @@ func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.Inter
 		// IMDSv2 only: nothing on the instance needs instance metadata v1.
 		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{HttpTokens: pulumi.String("required")},
 		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
+			// The AL2023 AMI's own root size, stated so the cost estimate
+			// reads it from the plan.
+			VolumeSize: pulumi.Int(NATInstanceVolumeGiB),
 			VolumeType: pulumi.String("gp3"),
 			Encrypted:  pulumi.Bool(true),
 		},

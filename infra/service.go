@@ -67,6 +67,10 @@ type FargateServiceArgs struct {
 	// MaxCount above DesiredCount adds target-tracking autoscaling on
 	// average CPU between DesiredCount and MaxCount.
 	MaxCount int
+	// CapacityProviders, when set, places the tasks by this capacity
+	// provider strategy (e.g. SpotStrategy) instead of the FARGATE launch
+	// type; the two are exclusive in ECS.
+	CapacityProviders []CapacityProviderShare
 
 	// NamespaceArn is the Service Connect namespace. Every service is at
 	// least a Service Connect client of it.
@@ -301,6 +305,16 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 		ServiceConnectConfiguration: sc,
 		EnableEcsManagedTags:        pulumi.Bool(true),
 		PropagateTags:               pulumi.String("SERVICE"),
+	}
+	if len(args.CapacityProviders) > 0 {
+		var strategy ecs.ServiceCapacityProviderStrategyArray
+		for _, p := range args.CapacityProviders {
+			strategy = append(strategy, ecs.ServiceCapacityProviderStrategyArgs{
+				CapacityProvider: pulumi.String(p.Provider), Base: pulumi.Int(p.Base), Weight: pulumi.Int(p.Weight),
+			})
+		}
+		svcArgs.LaunchType = nil
+		svcArgs.CapacityProviderStrategies = strategy
 	}
 	if r := args.Registry; r != nil {
 		// awsvpc + SRV records: ECS needs containerName+containerPort or
