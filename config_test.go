@@ -58,7 +58,6 @@ func TestConfigValidation(t *testing.T) {
 		{"rekogCpu", "1000", nil, "rekogCpu"},
 		{"desiredCount", "0", nil, "desiredCount"},
 		{"maxCount", "1", map[string]string{"desiredCount": "2"}, "maxCount"},
-		{"natMode", "instance", nil, "natMode"},
 		{"natMode", "none", nil, "natMode"},
 		{"logRetentionDays", "10", nil, "logRetentionDays"},
 		{"logRetentionDays", "0", nil, "logRetentionDays"},
@@ -314,6 +313,7 @@ func TestPlanJSON(t *testing.T) {
 	var doc struct {
 		Resources []map[string]any `json:"resources"`
 		Outputs   map[string]any   `json:"outputs"`
+		Cost      map[string]any   `json:"cost"`
 	}
 	dec := json.NewDecoder(&out)
 	dec.DisallowUnknownFields()
