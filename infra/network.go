@@ -220,9 +220,9 @@ func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pul
 }
 
 // newPrivateSubnets creates one private subnet per AZ, each with its own
-// route table (so a per-AZ NAT would only change the route target) whose
-// routes are routes (none in endpoints mode: only the VPC's local route and
-// the S3 gateway endpoint's prefix list).
+// route table (so a per-AZ NAT would only change the route target) holding
+// the egress routes (none in endpoints mode, leaving only the VPC's local
+// route and the S3 gateway endpoint's prefix list).
 func newPrivateSubnets(ctx *pulumi.Context, name string, azs []string, vpc *ec2.Vpc, routes ec2.RouteTableRouteArray, parent pulumi.ResourceOption) (pulumi.StringArray, pulumi.StringArray, error) {
 	var privateIDs, privateRTs pulumi.StringArray
 	for i, az := range azs {
