@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -95,36 +96,57 @@ const (
 	srcS3         = "https://aws.amazon.com/s3/pricing/"
 )
 
-// priceTables holds the regions with a price table. A region without one
-// gets no estimate rather than a guess. Fargate Spot prices float with
-// supply; the figure is the one listed on the date read.
+// usEastWestOnDemand are the list prices shared by us-east-1, us-east-2 and
+// us-west-2: the pricing pages below list the same figure for each of the
+// three for every item here (region selector of each page).
+var usEastWestOnDemand = map[string]price{
+	pFargateVCPU + "X86_64": {0.04048, srcFargate},
+	pFargateGB + "X86_64":   {0.004445, srcFargate},
+	pFargateVCPU + "ARM64":  {0.03238, srcFargate},
+	pFargateGB + "ARM64":    {0.00356, srcFargate},
+	// Every public IPv4 address, Elastic IPs included, since 1 Feb 2024.
+	pIPv4Hour:                  {0.005, srcVPC},
+	pNATHour:                   {0.045, srcVPC},
+	pNATGB:                     {0.045, srcVPC},
+	pInstanceHour + "t4g.nano": {0.0042, srcEC2},
+	pGP3GBMonth:                {0.08, srcEBS},
+	pEndpointHour:              {0.01, srcPrivLink},
+	pEndpointGB:                {0.01, srcPrivLink},
+	pHostedZone:                {0.50, srcRoute53},
+	pCloudMapInst:              {0.10, srcCloudMap},
+	pLogsIngestGB:              {0.50, srcCloudWatch},
+	pLogsStoreGB:               {0.03, srcCloudWatch},
+	pMetricMonth:               {0.30, srcCloudWatch},
+	pAPIRequest:                {1.00 / 1e6, srcAPIGW},
+	pRekogImage:                {0.001, srcRekog},
+	pS3Put:                     {0.005 / 1000, srcS3},
+	pS3Get:                     {0.0004 / 1000, srcS3},
+	pS3GBMonth:                 {0.023, srcS3},
+}
+
+// withPrices returns base plus extra, as a new map.
+func withPrices(base map[string]price, extra map[string]price) map[string]price {
+	out := make(map[string]price, len(base)+len(extra))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+// priceTables holds the regions with a price table. A region without one,
+// or a price a table lacks, gets no estimate rather than a guess. Fargate
+// Spot prices are per region and float with supply: only us-east-1's, as
+// listed on the date read, is in a table.
 var priceTables = map[string]priceTable{
-	"us-east-1": {AsOf: "2026-11-30", Prices: map[string]price{
-		pFargateVCPU + "X86_64": {0.04048, srcFargate},
-		pFargateGB + "X86_64":   {0.004445, srcFargate},
-		pFargateVCPU + "ARM64":  {0.03238, srcFargate},
-		pFargateGB + "ARM64":    {0.00356, srcFargate},
-		pFargateSpotVCPU:        {0.01334058, srcFargate},
-		pFargateSpotGB:          {0.00146489, srcFargate},
-		// Every public IPv4 address, Elastic IPs included, since 1 Feb 2024.
-		pIPv4Hour:                  {0.005, srcVPC},
-		pNATHour:                   {0.045, srcVPC},
-		pNATGB:                     {0.045, srcVPC},
-		pInstanceHour + "t4g.nano": {0.0042, srcEC2},
-		pGP3GBMonth:                {0.08, srcEBS},
-		pEndpointHour:              {0.01, srcPrivLink},
-		pEndpointGB:                {0.01, srcPrivLink},
-		pHostedZone:                {0.50, srcRoute53},
-		pCloudMapInst:              {0.10, srcCloudMap},
-		pLogsIngestGB:              {0.50, srcCloudWatch},
-		pLogsStoreGB:               {0.03, srcCloudWatch},
-		pMetricMonth:               {0.30, srcCloudWatch},
-		pAPIRequest:                {1.00 / 1e6, srcAPIGW},
-		pRekogImage:                {0.001, srcRekog},
-		pS3Put:                     {0.005 / 1000, srcS3},
-		pS3Get:                     {0.0004 / 1000, srcS3},
-		pS3GBMonth:                 {0.023, srcS3},
-	}},
+	"us-east-1": {AsOf: "2026-11-30", Prices: withPrices(usEastWestOnDemand, map[string]price{
+		pFargateSpotVCPU: {0.01334058, srcFargate},
+		pFargateSpotGB:   {0.00146489, srcFargate},
+	})},
+	"us-east-2": {AsOf: "2026-11-30", Prices: usEastWestOnDemand},
+	"us-west-2": {AsOf: "2026-11-30", Prices: usEastWestOnDemand},
 }
 
 // costItem is one line of the estimate.
@@ -148,18 +170,18 @@ type costEstimate struct {
 	Unavailable string `json:"unavailable,omitempty"`
 }
 
-// estimator accumulates items against one table; a missing price is an
-// error, never a zero.
+// estimator accumulates items against one table; a missing price is
+// recorded (the estimate is then withheld), never taken as zero.
 type estimator struct {
-	t     priceTable
-	items []costItem
-	err   error
+	t       priceTable
+	items   []costItem
+	missing string // first price the table lacks
 }
 
 func (e *estimator) p(key string) float64 {
 	pr, ok := e.t.Prices[key]
-	if !ok && e.err == nil {
-		e.err = fmt.Errorf("no price for %q", key)
+	if !ok && e.missing == "" {
+		e.missing = strings.TrimSpace(key)
 	}
 	return pr.USD
 }
@@ -174,8 +196,9 @@ func round4(f float64) float64 { return math.Round(f*1e4) / 1e4 }
 func usd(f float64) string { return "$" + strconv.FormatFloat(f, 'f', -1, 64) }
 
 // estimateCost prices the plan's resources for the region. cfg gives what
-// the plan cannot show (image retention, for storage).
-func estimateCost(p *planResult, region string, cfg Config) (*costEstimate, error) {
+// the plan cannot show (image retention, for storage). Without a table, or
+// with a price missing from it, the estimate has no figures and says why.
+func estimateCost(p *planResult, region string, cfg Config) *costEstimate {
 	est := &costEstimate{Region: region}
 	t, ok := priceTables[region]
 	if !ok {
@@ -183,8 +206,9 @@ func estimateCost(p *planResult, region string, cfg Config) (*costEstimate, erro
 		for r := range priceTables {
 			have = append(have, r)
 		}
+		sort.Strings(have)
 		est.Unavailable = fmt.Sprintf("no price table for %s (tables: %s); not guessing", region, strings.Join(have, ", "))
-		return est, nil
+		return est
 	}
 	est.PricesAsOf = t.AsOf
 	e := &estimator{t: t}
@@ -195,8 +219,9 @@ func estimateCost(p *planResult, region string, cfg Config) (*costEstimate, erro
 	monthly := e.items
 	e.items = nil
 	perUpload(e, p, cfg)
-	if e.err != nil {
-		return nil, fmt.Errorf("estimate cost in %s: %w", region, e.err)
+	if e.missing != "" {
+		est.Unavailable = fmt.Sprintf("the %s price table has no price for %q; not guessing", region, e.missing)
+		return est
 	}
 	est.Items, est.UploadItems = monthly, e.items
 	for _, it := range monthly {
@@ -206,7 +231,7 @@ func estimateCost(p *planResult, region string, cfg Config) (*costEstimate, erro
 		est.Per1000UploadsUSD += it.MonthlyUSD
 	}
 	est.MonthlyUSD, est.Per1000UploadsUSD = round4(est.MonthlyUSD), round4(est.Per1000UploadsUSD)
-	return est, nil
+	return est
 }
 
 // num reads a number input ("256" or 256).
@@ -484,7 +509,7 @@ func planCost(res *planResult, config map[string]string) (*costEstimate, error) 
 	if region == "" {
 		region = mockRegion
 	}
-	return estimateCost(res, region, cfg)
+	return estimateCost(res, region, cfg), nil
 }
 
 // planWithCost is the --json document: the plan and its "cost".

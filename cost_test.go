@@ -155,6 +155,15 @@ func TestCostShapes(t *testing.T) {
 			t.Errorf("Container Insights = %.4f; want 8.40", got)
 		}
 	})
+	t.Run("table without Spot", func(t *testing.T) {
+		if c := estimate(t, "aws:region=us-west-2"); !near(c.MonthlyUSD, estimate(t).MonthlyUSD) {
+			t.Errorf("us-west-2 on demand = %.4f; want us-east-1's list prices", c.MonthlyUSD)
+		}
+		c := estimate(t, "aws:region=us-west-2", "cpuArchitecture=x86_64", "spot=true")
+		if !strings.Contains(c.Unavailable, "fargate spot") || len(c.Items) != 0 {
+			t.Errorf("Spot in us-west-2 = %+v; want no figures and the missing price named", c)
+		}
+	})
 	t.Run("no table", func(t *testing.T) {
 		c := estimate(t, "aws:region=ap-southeast-4")
 		if !strings.Contains(c.Unavailable, "no price table for ap-southeast-4") || len(c.Items) != 0 || c.MonthlyUSD != 0 {
