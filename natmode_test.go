@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -227,4 +228,84 @@ func TestNATModeResources(t *testing.T) {
 			t.Errorf("endpoint security group has egress rule %s; endpoints only answer", r.Name)
 		}
 	}
+}
+
+// TestNATModesSecurity: no NAT mode changes the tasks' security groups, and
+// what a mode adds (the NAT instance's and the endpoints' groups) admits
+// only HTTPS from the VPC and is attached to nothing but its own device.
+func TestNATModesSecurity(t *testing.T) {
+	rules := func(p *planResult, groups map[string]bool) []string {
+		var out []string
+		for _, typ := range []string{typIngress, typEgress} {
+			for _, r := range p.find(typ) {
+				if groups[r.Inputs["securityGroupId"].(string)] {
+					out = append(out, typ+" "+r.Name+" "+strings.Join([]string{
+						r.Inputs["ipProtocol"].(string), fmtAny(r.Inputs["fromPort"]), fmtAny(r.Inputs["toPort"]),
+						fmtAny(r.Inputs["cidrIpv4"]), fmtAny(r.Inputs["referencedSecurityGroupId"]),
+					}, " "))
+				}
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	taskGroups := func(p *planResult) map[string]bool {
+		g := map[string]bool{}
+		for _, n := range []string{"sg-vpclink", "sg-upload", "sg-rekog"} {
+			g[p.one(t, typSG, n).Outputs["id"].(string)] = true
+		}
+		return g
+	}
+	base := model(t)
+	want := rules(base, taskGroups(base))
+	for _, mode := range []string{"instance", "endpoints"} {
+		p := model(t, "natMode="+mode)
+		if got := rules(p, taskGroups(p)); !slices.Equal(got, want) {
+			t.Errorf("natMode=%s: task security group rules\n%v\nwant (as gateway)\n%v", mode, got, want)
+		}
+		own := map[string]bool{}
+		for _, sg := range p.find(typSG) {
+			if id := sg.Outputs["id"].(string); !taskGroups(p)[id] {
+				own[id] = true
+			}
+		}
+		if len(own) != 1 {
+			t.Fatalf("natMode=%s adds %d security groups; want 1", mode, len(own))
+		}
+		for _, r := range p.find(typIngress) {
+			if own[r.Inputs["securityGroupId"].(string)] && (r.Inputs["cidrIpv4"] != "10.0.0.0/16" || r.Inputs["ipProtocol"] != "tcp" ||
+				num(r.Inputs["fromPort"]) != 443 || num(r.Inputs["toPort"]) != 443) {
+				t.Errorf("natMode=%s: ingress %s = %v; want TCP 443 from the VPC only", mode, r.Name, r.Inputs)
+			}
+		}
+		for _, s := range p.find(typService) {
+			for _, g := range strs(t, get(t, s.Inputs, "networkConfiguration.securityGroups")) {
+				if own[g] {
+					t.Errorf("natMode=%s: service %s uses the mode's own group", mode, s.Name)
+				}
+			}
+			if get(t, s.Inputs, "networkConfiguration.assignPublicIp") != false {
+				t.Errorf("natMode=%s: service %s gets a public IP", mode, s.Name)
+			}
+		}
+		for _, in := range p.find(typInstance) {
+			if in.Inputs["associatePublicIpAddress"] == true {
+				t.Errorf("NAT instance gets an auto-assigned public IP besides its Elastic IP")
+			}
+		}
+		if len(p.find(typFlowLog)) != 1 {
+			t.Errorf("natMode=%s: %d flow logs; want 1", mode, len(p.find(typFlowLog)))
+		}
+	}
+}
+
+// fmtAny renders an optional plan value for comparison.
+func fmtAny(v any) string {
+	if v == nil {
+		return "-"
+	}
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return v.(string)
 }
