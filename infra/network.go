@@ -1,6 +1,8 @@
 // Package infra holds the Pulumi component resources of the imagelabel
-// deployment, one file per concern: network, security groups, cluster,
-// images, the reusable Fargate service, the API, storage and IAM.
+// deployment, one file per concern: network (with its NAT modes in nat.go
+// and interface endpoints in endpoints.go), security groups, cluster,
+// images, the reusable Fargate service, the API, storage, IAM and the
+// budget guard.
 //
 // Every component registers itself under a type token
 // imagelabel:<module>:<Type>, parents its children, derives their names from
