@@ -194,7 +194,7 @@ func TestNATModeResources(t *testing.T) {
 		t.Errorf("NAT instance ignoreChanges = %v; a new AMI must not replace a running NAT", inst.IgnoreChanges)
 	}
 	ud, _ := inst.Inputs["userData"].(string)
-	for _, w := range []string{"net.ipv4.ip_forward=1", "-j MASQUERADE", "-s 10.0.0.0/16", "service iptables save"} {
+	for _, w := range []string{"net.ipv4.ip_forward=1", "-j MASQUERADE", "-s 10.0.0.0/16", "iptables-save > /etc/sysconfig/iptables"} {
 		if !strings.Contains(ud, w) {
 			t.Errorf("NAT user data lacks %q:\n%s", w, ud)
 		}

@@ -84,8 +84,9 @@ const NATInstanceAMIParameter = "/aws/service/ami-amazon-linux-latest/al2023-ami
 
 // natUserData turns Amazon Linux 2023 into a NAT at boot, as in the VPC user
 // guide ("Create a NAT AMI"): IP forwarding on, masquerade what leaves the
-// primary interface, empty FORWARD chain (default ACCEPT), rules saved so a
-// reboot keeps them:
+// primary interface, empty FORWARD chain (default ACCEPT), rules saved where
+// the iptables service restores them at boot (what the guide's `service
+// iptables save` writes, without needing the service command):
 // https://docs.aws.amazon.com/vpc/latest/userguide/work-with-nat-instances.html
 // dnf is retried: the Elastic IP, the instance's only way out, is
 // associated only after the instance exists.
@@ -99,7 +100,7 @@ sysctl -p /etc/sysctl.d/90-nat.conf
 dev=$(ip -o -4 route show to default | awk '{print $5; exit}')
 iptables -t nat -A POSTROUTING -o "$dev" -s ` + cidr + ` -j MASQUERADE
 iptables -F FORWARD
-service iptables save
+iptables-save > /etc/sysconfig/iptables
 `
 }
 

@@ -38,7 +38,7 @@ func TestNATUserData(t *testing.T) {
 	}
 	// Forwarding must be on before traffic is masqueraded, and the rules
 	// saved last.
-	order := []string{"dnf install -y iptables-services", "net.ipv4.ip_forward=1", "-s 10.0.0.0/16 -j MASQUERADE", "iptables -F FORWARD", "service iptables save"}
+	order := []string{"dnf install -y iptables-services", "net.ipv4.ip_forward=1", "-s 10.0.0.0/16 -j MASQUERADE", "iptables -F FORWARD", "iptables-save > /etc/sysconfig/iptables"}
 	at := -1
 	for _, w := range order {
 		i := strings.Index(ud, w)
