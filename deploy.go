@@ -177,6 +177,7 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		a.DesiredCount = cfg.DesiredCount
 		a.MaxCount = cfg.MaxCount
 		a.NamespaceArn = cluster.NamespaceArn
+		a.CapacityProviders = infra.OnDemandStrategy()
 		if cfg.Spot {
 			a.CapacityProviders = infra.SpotStrategy(cfg.SpotOnDemandBase)
 		}

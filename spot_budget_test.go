@@ -25,15 +25,24 @@ func TestSpotConfig(t *testing.T) {
 	}
 }
 
-// TestSpotWiring: the cluster has both Fargate providers in every case;
-// with spot the services use the strategy (and no launch type) and wait for
-// the cluster's providers; without, they keep the FARGATE launch type.
+// TestSpotWiring: the cluster has both Fargate providers in every case; the
+// services always place tasks by a strategy (never the launch type, so
+// toggling spot is an in-place change), forcing a new deployment as ECS
+// requires on a strategy change, and wait for the cluster's providers.
 func TestSpotWiring(t *testing.T) {
-	for _, spot := range []bool{false, true} {
-		p := model(t)
-		if spot {
-			p = model(t, "cpuArchitecture=x86_64", "spot=true", "spotOnDemandBase=1")
-		}
+	onDemand := []any{map[string]any{"capacityProvider": "FARGATE", "base": 0.0, "weight": 1.0}}
+	spot := []any{
+		map[string]any{"capacityProvider": "FARGATE", "base": 1.0, "weight": 0.0},
+		map[string]any{"capacityProvider": "FARGATE_SPOT", "base": 0.0, "weight": 1.0},
+	}
+	for _, tc := range []struct {
+		overrides []string
+		want      []any
+	}{
+		{nil, onDemand},
+		{[]string{"cpuArchitecture=x86_64", "spot=true", "spotOnDemandBase=1"}, spot},
+	} {
+		p := model(t, tc.overrides...)
 		ccp := p.one(t, typCCP, "cluster")
 		if got := strs(t, ccp.Inputs["capacityProviders"]); !reflect.DeepEqual(got, []string{"FARGATE", "FARGATE_SPOT"}) {
 			t.Errorf("cluster capacity providers = %v", got)
@@ -42,25 +51,17 @@ func TestSpotWiring(t *testing.T) {
 			t.Errorf("capacity providers attached to %v; want the cluster", ccp.Inputs["clusterName"])
 		}
 		for _, s := range p.find(typService) {
-			_, hasStrategy := s.Inputs["capacityProviderStrategies"]
-			if !spot {
-				if s.Inputs["launchType"] != "FARGATE" || hasStrategy {
-					t.Errorf("spot=false: %s launchType %v, strategy %v", s.Name, s.Inputs["launchType"], s.Inputs["capacityProviderStrategies"])
-				}
-				continue
-			}
 			if _, ok := s.Inputs["launchType"]; ok {
-				t.Errorf("spot: %s still has launchType %v (exclusive with a strategy)", s.Name, s.Inputs["launchType"])
+				t.Errorf("%v: %s has launchType %v (exclusive with a strategy)", tc.overrides, s.Name, s.Inputs["launchType"])
 			}
-			want := []any{
-				map[string]any{"capacityProvider": "FARGATE", "base": 1.0, "weight": 0.0},
-				map[string]any{"capacityProvider": "FARGATE_SPOT", "base": 0.0, "weight": 1.0},
+			if !reflect.DeepEqual(s.Inputs["capacityProviderStrategies"], tc.want) {
+				t.Errorf("%v: %s strategy = %v; want %v", tc.overrides, s.Name, s.Inputs["capacityProviderStrategies"], tc.want)
 			}
-			if !reflect.DeepEqual(s.Inputs["capacityProviderStrategies"], want) {
-				t.Errorf("spot: %s strategy = %v; want %v", s.Name, s.Inputs["capacityProviderStrategies"], want)
+			if s.Inputs["forceNewDeployment"] != true {
+				t.Errorf("%v: %s does not force a new deployment; ECS refuses a strategy change without", tc.overrides, s.Name)
 			}
 			if !slices.Contains(s.DependsOn, ccp.URN) {
-				t.Errorf("spot: %s does not wait for the cluster's capacity providers (%v)", s.Name, s.DependsOn)
+				t.Errorf("%v: %s does not wait for the cluster's capacity providers (%v)", tc.overrides, s.Name, s.DependsOn)
 			}
 		}
 	}

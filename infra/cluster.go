@@ -32,6 +32,15 @@ type CapacityProviderShare struct {
 	Weight   int
 }
 
+// OnDemandStrategy puts every task on regular Fargate. The services use a
+// strategy even without Spot (rather than the FARGATE launch type), so that
+// turning spot on or off is an in-place strategy change, rolled out as a
+// new deployment: switching between a launch type and a strategy makes the
+// provider replace the ECS service (terraform-provider-aws issue 22823).
+func OnDemandStrategy() []CapacityProviderShare {
+	return []CapacityProviderShare{{Provider: CapacityFargate, Base: 0, Weight: 1}}
+}
+
 // SpotStrategy keeps onDemandBase tasks on regular Fargate and puts every
 // further task on Fargate Spot. ECS allows a base on one provider only and
 // needs a weight above 0 on at least one:

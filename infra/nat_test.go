@@ -25,6 +25,12 @@ func TestSpotStrategy(t *testing.T) {
 	}
 }
 
+func TestOnDemandStrategy(t *testing.T) {
+	if got := OnDemandStrategy(); !reflect.DeepEqual(got, []CapacityProviderShare{{"FARGATE", 0, 1}}) {
+		t.Errorf("OnDemandStrategy() = %v", got)
+	}
+}
+
 func TestBudgetTagFilter(t *testing.T) {
 	if got := BudgetTagFilter("imagelabel-stack", "prod"); got != "user:imagelabel-stack$prod" {
 		t.Errorf("BudgetTagFilter = %q", got)

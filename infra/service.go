@@ -68,8 +68,8 @@ type FargateServiceArgs struct {
 	// average CPU between DesiredCount and MaxCount.
 	MaxCount int
 	// CapacityProviders, when set, places the tasks by this capacity
-	// provider strategy (e.g. SpotStrategy) instead of the FARGATE launch
-	// type; the two are exclusive in ECS.
+	// provider strategy (OnDemandStrategy, SpotStrategy) instead of the
+	// FARGATE launch type; the two are exclusive in ECS.
 	CapacityProviders []CapacityProviderShare
 
 	// NamespaceArn is the Service Connect namespace. Every service is at
@@ -315,6 +315,12 @@ func NewFargateService(ctx *pulumi.Context, name string, args *FargateServiceArg
 		}
 		svcArgs.LaunchType = nil
 		svcArgs.CapacityProviderStrategies = strategy
+		// ECS refuses a change of strategy on an existing service unless
+		// it forces a new deployment ("When switching from launch type to
+		// capacity provider strategy on an existing service, or making a
+		// change to a capacity provider strategy ... you must force a new
+		// deployment"): https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+		svcArgs.ForceNewDeployment = pulumi.Bool(true)
 	}
 	if r := args.Registry; r != nil {
 		// awsvpc + SRV records: ECS needs containerName+containerPort or
