@@ -26,7 +26,7 @@ type Config struct {
 	RekogMemory        int     // rekogMemory: task memory (MiB) of rekog
 	DesiredCount       int     // desiredCount: tasks per service
 	MaxCount           int     // maxCount: autoscaling ceiling; autoscaling only when > desiredCount
-	NATMode            string  // natMode: "gateway" (one NAT gateway)
+	NATMode            string  // natMode: "gateway", "instance" or "endpoints" (see infra.NATMode*)
 	LogRetentionDays   int     // logRetentionDays: CloudWatch Logs retention of every log group
 	APIThrottleRate    float64 // apiThrottleRate: steady-state requests per second of the $default stage
 	APIThrottleBurst   int     // apiThrottleBurst: burst of the $default stage
@@ -34,6 +34,10 @@ type Config struct {
 	Namespace          string  // namespace: domain of the stack's namespaces, under .internal
 	ImageRetentionDays int     // imageRetentionDays: days before uploaded images expire
 	ContainerInsights  bool    // containerInsights: ECS Container Insights on the cluster
+	Spot               bool    // spot: run the services on Fargate Spot (x86_64 only)
+	SpotOnDemandBase   int     // spotOnDemandBase: tasks per service kept on regular Fargate when spot
+	MonthlyBudgetUSD   float64 // monthlyBudgetUSD: AWS Budgets monthly cost limit; 0 = no budget
+	BudgetEmail        string  // budgetEmail: who the budget notifies; set with monthlyBudgetUSD
 }
 
 // configKey documents one config key: its default, the values it accepts
@@ -60,7 +64,7 @@ var configKeys = []configKey{
 	{"rekogMemory", "512", "Fargate sizes for rekogCpu (256: 512 | 1024 | 2048)", "Memory (MiB) of a rekog task; must be valid for rekogCpu."},
 	{"desiredCount", "1", "1..100", "Tasks per service."},
 	{"maxCount", "1", "desiredCount..100", "Most tasks per service; above desiredCount adds CPU target-tracking autoscaling."},
-	{"natMode", "gateway", "gateway", "Egress of the private subnets: gateway (one NAT gateway in the first AZ)."},
+	{"natMode", "gateway", "gateway | instance | endpoints", "Egress of the private subnets: gateway (one managed NAT gateway), instance (one NAT instance, cheapest, no managed HA) or endpoints (no NAT: VPC endpoints only). See docs/cost.md."},
 	{"logRetentionDays", "7", "1 | 3 | 5 | 7 | 14 | 30 | 60 | 90 | 120 | 150 | 180 | 365 | 400 | 545 | 731 | 1096 | 1827 | 2192 | 2557 | 2922 | 3288 | 3653", "Retention of every log group; one of CloudWatch Logs' allowed values."},
 	{"apiThrottleRate", "50", "1..10000", "Steady-state requests per second allowed by the API stage."},
 	{"apiThrottleBurst", "100", "1..5000", "Burst of requests allowed by the API stage."},
@@ -68,6 +72,10 @@ var configKeys = []configKey{
 	{"namespace", "imagelabel.internal", "lowercase DNS name ending in .internal", "Domain of the stack's namespaces: Service Connect uses <stack>.<namespace> (rekog is rekog.<stack>.<namespace>), the API's discovery api.<stack>.<namespace>."},
 	{"imageRetentionDays", "30", "1..36500", "Days before uploaded images (uploads/) expire from the bucket."},
 	{"containerInsights", "false", "true | false", "ECS Container Insights on the cluster (adds CloudWatch cost)."},
+	{"spot", "false", "true | false", "Run the services on Fargate Spot (about 70% cheaper, may be interrupted with a two-minute warning); needs cpuArchitecture x86_64."},
+	{"spotOnDemandBase", "0", "0..100", "With spot: tasks per service kept on regular (on-demand) Fargate before any Spot task."},
+	{"monthlyBudgetUSD", "", "empty (no budget) or a positive number", "Monthly AWS Budgets cost limit (USD) for this stack's tagged resources. Needs budgetEmail."},
+	{"budgetEmail", "", "an email address, set together with monthlyBudgetUSD", "Email address the budget alerts at 80% forecast and 100% actual."},
 }
 
 // configErrors is every problem loadConfig found, one a line.
@@ -181,8 +189,8 @@ func loadConfig(get func(key string) (string, bool)) (Config, error) {
 	if c.MaxCount < c.DesiredCount {
 		bad("maxCount", "%d is less than desiredCount %d", c.MaxCount, c.DesiredCount)
 	}
-	if raw["natMode"] != "gateway" {
-		bad("natMode", "%q is not supported (only gateway)", raw["natMode"])
+	if !slices.Contains(natModes, raw["natMode"]) {
+		bad("natMode", "%q must be one of %s", raw["natMode"], strings.Join(natModes, ", "))
 	}
 	c.NATMode = raw["natMode"]
 	c.LogRetentionDays = intKey("logRetentionDays", 1, 3653)
@@ -216,6 +224,7 @@ func loadConfig(get func(key string) (string, bool)) (Config, error) {
 	} else {
 		c.ContainerInsights = b
 	}
+	loadCostKeys(raw, &c, bad, intKey)
 	if len(errs) > 0 {
 		return Config{}, configErrors(errs)
 	}
@@ -353,6 +362,54 @@ func configNames(envConfig string) []string {
 		return nil
 	}
 	return slices.Sorted(maps.Keys(m))
+}
+
+// natModes are the values of natMode (infra.NATModeGateway, ...).
+var natModes = []string{"gateway", "instance", "endpoints"}
+
+// emailPattern is a deliberately loose address check (one @, a dot in the
+// domain, no spaces): AWS Budgets validates the address itself; this only
+// catches a key set to something that is plainly not an address.
+var emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+
+// loadCostKeys reads spot, spotOnDemandBase, monthlyBudgetUSD and
+// budgetEmail into c, reporting bad values through bad.
+func loadCostKeys(raw map[string]string, c *Config, bad func(key, format string, args ...any), intKey func(key string, lo, hi int) int) {
+	if b, err := strconv.ParseBool(raw["spot"]); err != nil {
+		bad("spot", "%q is not true or false", raw["spot"])
+	} else {
+		c.Spot = b
+	}
+	// Fargate Spot runs only Linux tasks on X86_64 ("Fargate capacity
+	// provider considerations"):
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+	if c.Spot && c.CPUArchitecture == "arm64" {
+		bad("spot", "true needs cpuArchitecture x86_64: Fargate Spot does not run arm64 tasks (set imagelabel:cpuArchitecture to x86_64, or spot to false)")
+	}
+	c.SpotOnDemandBase = intKey("spotOnDemandBase", 0, 100)
+	budget, email := raw["monthlyBudgetUSD"], raw["budgetEmail"]
+	switch {
+	case budget == "" && email == "":
+		return
+	case budget == "":
+		bad("monthlyBudgetUSD", "is empty but budgetEmail is set: set both or neither")
+		return
+	case email == "":
+		bad("budgetEmail", "is empty but monthlyBudgetUSD is set: set both or neither")
+		return
+	}
+	if f, err := strconv.ParseFloat(budget, 64); err != nil {
+		bad("monthlyBudgetUSD", "%q is not a number", budget)
+	} else if f <= 0 || f > 1e9 {
+		bad("monthlyBudgetUSD", "%g must be a positive amount of US dollars", f)
+	} else {
+		c.MonthlyBudgetUSD = f
+	}
+	if !emailPattern.MatchString(email) || len(email) > 254 {
+		bad("budgetEmail", "%q is not an email address", email)
+	} else {
+		c.BudgetEmail = email
+	}
 }
 
 // GOARCH returns the Go architecture of the configured CPU architecture.

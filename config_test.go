@@ -60,7 +60,6 @@ func TestConfigValidation(t *testing.T) {
 		{"rekogCpu", "1000", nil, "rekogCpu"},
 		{"desiredCount", "0", nil, "desiredCount"},
 		{"maxCount", "1", map[string]string{"desiredCount": "2"}, "maxCount"},
-		{"natMode", "instance", nil, "natMode"},
 		{"natMode", "none", nil, "natMode"},
 		{"logRetentionDays", "10", nil, "logRetentionDays"},
 		{"logRetentionDays", "0", nil, "logRetentionDays"},
@@ -318,6 +317,7 @@ func TestPlanJSON(t *testing.T) {
 		Resources          []map[string]any `json:"resources"`
 		Outputs            map[string]any   `json:"outputs"`
 		PlaceholderOutputs []string         `json:"placeholderOutputs"`
+		Cost               map[string]any   `json:"cost"`
 	}
 	dec := json.NewDecoder(&out)
 	dec.DisallowUnknownFields()
@@ -420,7 +420,11 @@ func TestStackFilesDocumentEveryKey(t *testing.T) {
 		if !strings.Contains(string(project), "  "+full+":\n") {
 			t.Errorf("Pulumi.yaml does not declare %s", full)
 		}
-		if !strings.Contains(string(doc), "| `"+k.Name+"` | `"+k.Default+"` |") {
+		def := "`" + k.Default + "`"
+		if k.Default == "" {
+			def = "(none)"
+		}
+		if !strings.Contains(string(doc), "| `"+k.Name+"` | "+def+" |") {
 			t.Errorf("docs/deploy.md has no table row for %s with default %s", k.Name, k.Default)
 		}
 	}
@@ -502,7 +506,7 @@ func TestReadStackConfig(t *testing.T) {
 // matches them.
 func TestConfigErrorsFormat(t *testing.T) {
 	_, err := loadConfig(getter(map[string]string{"azCount": "9", "natMode": "none"}))
-	want := "invalid config (2 errors):\n  imagelabel:azCount: 9 is out of range 1..6\n  imagelabel:natMode: \"none\" is not supported (only gateway)"
+	want := "invalid config (2 errors):\n  imagelabel:azCount: 9 is out of range 1..6\n  imagelabel:natMode: \"none\" must be one of gateway, instance, endpoints"
 	if err == nil || err.Error() != want {
 		t.Errorf("loadConfig(two problems) = %v; want\n%s", err, want)
 	}
@@ -631,8 +635,14 @@ func TestPlanHelp(t *testing.T) {
 // both ends of an "lo..hi" range are accepted and one step beyond each is
 // refused; every value of an "a | b" set is accepted and others refused.
 func TestConfigKeyRanges(t *testing.T) {
+	// Keys whose every value needs another key set: spot=true needs x86_64.
+	companions := map[string]map[string]string{"spot": {"cpuArchitecture": "x86_64"}}
 	accepts := func(key, v string) bool {
-		_, err := loadConfig(getter(map[string]string{key: v}))
+		cfg := map[string]string{key: v}
+		for ck, cv := range companions[key] {
+			cfg[ck] = cv
+		}
+		_, err := loadConfig(getter(cfg))
 		return err == nil || !strings.Contains(err.Error(), "imagelabel:"+key+":")
 	}
 	for _, k := range configKeys {

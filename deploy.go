@@ -212,6 +212,10 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		a.DesiredCount = cfg.DesiredCount
 		a.MaxCount = cfg.MaxCount
 		a.NamespaceArn = cluster.NamespaceArn
+		a.CapacityProviders = infra.OnDemandStrategy()
+		if cfg.Spot {
+			a.CapacityProviders = infra.SpotStrategy(cfg.SpotOnDemandBase)
+		}
 		return a
 	}
 	sharedEnv := func(port int) map[string]pulumi.StringInput {
@@ -269,6 +273,10 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		DependsOn:        []pulumi.Resource{rekog.Service()},
 	}))
 	if err != nil {
+		return nil, err
+	}
+
+	if err := declareBudget(ctx, cfg); err != nil {
 		return nil, err
 	}
 

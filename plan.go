@@ -185,6 +185,13 @@ func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": m.region, "state": "available"}), nil
+	case "aws:ssm/getParameter:getParameter":
+		// Public AMI parameters (the NAT instance's AMI).
+		name := args.Args["name"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": name, "id": name, "type": "String", "insecureValue": "ami-0" + hexID(16, name),
+			"arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
+		}), nil
 	case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
 		pm := resource.NewPropertyMapFromMap(map[string]any{
 			"userName": "AWS", "id": m.region, "expiresAt": "2030-01-01T00:00:00Z",
@@ -302,6 +309,9 @@ func (m *recorder) computed(typ, name string, in resource.PropertyMap) map[strin
 	case "aws:ec2/eip:Eip":
 		ec2("eipalloc", "elastic-ip")
 		out["publicIp"] = "198.51.100.10"
+	case "aws:ec2/instance:Instance":
+		ec2("i", "instance")
+		out["primaryNetworkInterfaceId"] = "eni-" + h(17)
 	case "aws:ec2/natGateway:NatGateway":
 		ec2("nat", "natgateway")
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
@@ -673,15 +683,17 @@ func runPlan(args []string, dir string, stdout io.Writer) error {
 		return err
 	}
 	markPlaceholders(res, config["aws:region"])
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			return fmt.Errorf("write plan: %w", err)
-		}
-		return nil
+	cost, err := planCost(res, config)
+	if err != nil {
+		return err
 	}
-	return printTree(stdout, *stack, overrides, res)
+	if *asJSON {
+		return writePlanJSON(stdout, res, cost)
+	}
+	if err := printTree(stdout, *stack, overrides, res); err != nil {
+		return err
+	}
+	return printCost(stdout, cost)
 }
 
 // applySets applies --set key=value flags to config (keys fully qualified)

@@ -18,6 +18,42 @@ type ClusterArgs struct {
 	ContainerInsights bool
 }
 
+// Fargate capacity providers. They exist in every account; a cluster only
+// has to be associated with them:
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+const (
+	CapacityFargate     = "FARGATE"
+	CapacityFargateSpot = "FARGATE_SPOT"
+)
+
+// CapacityProviderShare is one entry of a service's capacity provider
+// strategy: Base tasks first on this provider, then the rest by Weight.
+type CapacityProviderShare struct {
+	Provider string
+	Base     int
+	Weight   int
+}
+
+// OnDemandStrategy puts every task on regular Fargate. The services use a
+// strategy even without Spot (rather than the FARGATE launch type), so that
+// turning spot on or off is an in-place strategy change, rolled out as a
+// new deployment: switching between a launch type and a strategy makes the
+// provider replace the ECS service (terraform-provider-aws issue 22823).
+func OnDemandStrategy() []CapacityProviderShare {
+	return []CapacityProviderShare{{Provider: CapacityFargate, Base: 0, Weight: 1}}
+}
+
+// SpotStrategy keeps onDemandBase tasks on regular Fargate and puts every
+// further task on Fargate Spot. ECS allows a base on one provider only and
+// needs a weight above 0 on at least one:
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
+func SpotStrategy(onDemandBase int) []CapacityProviderShare {
+	return []CapacityProviderShare{
+		{Provider: CapacityFargate, Base: onDemandBase, Weight: 0},
+		{Provider: CapacityFargateSpot, Base: 0, Weight: 1},
+	}
+}
+
 // Cluster is the ECS cluster plus the Cloud Map HTTP namespace used by
 // Service Connect. The namespace is declared here, not left to ECS: a
 // namespace ECS creates implicitly is never deleted by ECS, so `pulumi
@@ -70,8 +106,20 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("ecs cluster %s: %w", name, err)
 	}
-	c.ClusterArn = cl.Arn
-	c.ClusterName = cl.Name
+	// Both Fargate providers are associated whatever the services use, so
+	// turning spot on or off never changes the cluster. The cluster's ARN
+	// and name are handed out through this association, so a service that
+	// names a provider in its strategy is created only once the cluster has
+	// it (ECS refuses a strategy naming a provider the cluster lacks).
+	cps, err := ecs.NewClusterCapacityProviders(ctx, name, &ecs.ClusterCapacityProvidersArgs{
+		ClusterName:       cl.Name,
+		CapacityProviders: pulumi.StringArray{pulumi.String(CapacityFargate), pulumi.String(CapacityFargateSpot)},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("capacity providers of cluster %s: %w", name, err)
+	}
+	c.ClusterArn = pulumi.All(cl.Arn, cps.ID()).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
+	c.ClusterName = cps.ClusterName
 	c.NamespaceArn = ns.Arn
 	c.NamespaceName = ns.Name
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{

@@ -1,6 +1,8 @@
 // Package infra holds the Pulumi component resources of the imagelabel
-// deployment, one file per concern: network, security groups, cluster,
-// images, the reusable Fargate service, the API, storage and IAM.
+// deployment, one file per concern: network (with its NAT modes in nat.go
+// and interface endpoints in endpoints.go), security groups, cluster,
+// images, the reusable Fargate service, the API, storage, IAM and the
+// budget guard.
 //
 // Every component registers itself under a type token
 // imagelabel:<module>:<Type>, parents its children, derives their names from
@@ -17,6 +19,19 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// NAT modes: how the private subnets reach AWS public endpoints.
+const (
+	// NATModeGateway is one managed NAT gateway (with its Elastic IP) in the
+	// first public subnet serving every private subnet.
+	NATModeGateway = "gateway"
+	// NATModeInstance is one NAT instance (nat.go) in the first public
+	// subnet: the cheapest egress, without managed high availability.
+	NATModeInstance = "instance"
+	// NATModeEndpoints is no NAT at all: interface VPC endpoints
+	// (endpoints.go) for every AWS service the tasks call.
+	NATModeEndpoints = "endpoints"
+)
+
 // NetworkArgs configures a Network.
 type NetworkArgs struct {
 	// AZs are the availability zone IDs (e.g. use1-az4) to use, one public
@@ -24,11 +39,9 @@ type NetworkArgs struct {
 	// maps to a different zone in each account, and the VPC link's zones
 	// are documented by ID.
 	AZs []string
-	// Region names the S3 gateway endpoint service (com.amazonaws.<region>.s3).
+	// Region names the endpoint services (com.amazonaws.<region>.<service>).
 	Region string
-	// NATMode is "gateway": one NAT gateway (with its Elastic IP) in the
-	// first public subnet serving every private subnet. It is the cheap
-	// default; a per-AZ mode would add one NAT per AZ.
+	// NATMode is NATModeGateway, NATModeInstance or NATModeEndpoints.
 	NATMode string
 	// AccountID limits the flow log role's trust to this account.
 	AccountID string
@@ -37,7 +50,8 @@ type NetworkArgs struct {
 }
 
 // Network is a VPC with public subnets (internet gateway), private subnets
-// (NAT egress) and an S3 gateway endpoint on the private route tables.
+// (egress by NAT gateway, NAT instance or interface endpoints) and an S3
+// gateway endpoint on the private route tables.
 type Network struct {
 	pulumi.ResourceState
 
@@ -47,8 +61,10 @@ type Network struct {
 	PrivateSubnetIDs     pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
 	PrivateRouteTableIDs pulumi.StringArrayOutput `pulumi:"privateRouteTableIds"`
 	S3EndpointID         pulumi.StringOutput      `pulumi:"s3EndpointId"`
-	NatGatewayID         pulumi.StringOutput      `pulumi:"natGatewayId"`
-	FlowLogGroupName     pulumi.StringOutput      `pulumi:"flowLogGroupName"`
+	// NatGatewayID is the NAT gateway (gateway mode) or NAT instance
+	// (instance mode); empty in endpoints mode.
+	NatGatewayID     pulumi.StringOutput `pulumi:"natGatewayId"`
+	FlowLogGroupName pulumi.StringOutput `pulumi:"flowLogGroupName"`
 }
 
 // vpcCidr is the VPC range; subnets are /24s inside it: public 10.0.<i>.0/24,
@@ -56,12 +72,16 @@ type Network struct {
 // (AWS reserves 5 per subnet).
 const vpcCidr = "10.0.0.0/16"
 
-// NewNetwork creates the VPC and everything routing it.
+// NewNetwork creates the VPC and everything routing it: VPC and public
+// subnets, the egress of the chosen NAT mode, private subnets and their
+// route tables, the endpoints and the flow logs.
 func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
 	if len(args.AZs) == 0 {
 		return nil, fmt.Errorf("network %s: no availability zones", name)
 	}
-	if args.NATMode != "gateway" {
+	switch args.NATMode {
+	case NATModeGateway, NATModeInstance, NATModeEndpoints:
+	default:
 		return nil, fmt.Errorf("network %s: nat mode %q not supported", name, args.NATMode)
 	}
 	n := &Network{}
@@ -70,116 +90,23 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 	parent := pulumi.Parent(n)
 
-	// DNS support and hostnames are required for the Cloud Map private DNS
-	// namespace and for resolving AWS endpoints from the tasks:
-	// https://docs.aws.amazon.com/vpc/latest/userguide/AmazonDNS-concepts.html
-	vpc, err := ec2.NewVpc(ctx, name, &ec2.VpcArgs{
-		CidrBlock:          pulumi.String(vpcCidr),
-		EnableDnsSupport:   pulumi.Bool(true),
-		EnableDnsHostnames: pulumi.Bool(true),
-		Tags:               pulumi.StringMap{"Name": pulumi.String(name)},
-	}, parent)
+	vpc, igw, publicIDs, err := newPublicNetwork(ctx, name, args.AZs, parent)
 	if err != nil {
-		return nil, fmt.Errorf("vpc %s: %w", name, err)
+		return nil, err
 	}
-	igw, err := ec2.NewInternetGateway(ctx, name, &ec2.InternetGatewayArgs{
-		VpcId: vpc.ID(),
-		Tags:  pulumi.StringMap{"Name": pulumi.String(name)},
-	}, parent)
+	eg, err := newEgress(ctx, name, args, vpc, igw, publicIDs[0], parent)
 	if err != nil {
-		return nil, fmt.Errorf("internet gateway %s: %w", name, err)
+		return nil, err
 	}
-	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
-		VpcId: vpc.ID(),
-		Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{
-			CidrBlock: pulumi.String("0.0.0.0/0"),
-			GatewayId: igw.ID(),
-		}},
-		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-public")},
-	}, parent)
+	privateIDs, privateRTs, err := newPrivateSubnets(ctx, name, args.AZs, vpc, eg.route, parent)
 	if err != nil {
-		return nil, fmt.Errorf("public route table %s: %w", name, err)
+		return nil, err
 	}
 
-	var publicIDs, privateIDs, privateRTs pulumi.StringArray
-	var nat *ec2.NatGateway
-	for i, az := range args.AZs {
-		pub, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.SubnetArgs{
-			VpcId:              vpc.ID(),
-			AvailabilityZoneId: pulumi.String(az),
-			CidrBlock:          pulumi.Sprintf("10.0.%d.0/24", i),
-			// Nothing in this design runs in the public subnets except the
-			// NAT gateway, which has its own Elastic IP: no auto public IPs.
-			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-public-%s", name, az)},
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("public subnet %s in %s: %w", name, az, err)
-		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.RouteTableAssociationArgs{
-			SubnetId:     pub.ID(),
-			RouteTableId: publicRT.ID(),
-		}, parent); err != nil {
-			return nil, fmt.Errorf("public route association %s in %s: %w", name, az, err)
-		}
-		publicIDs = append(publicIDs, pub.ID())
-
-		if nat == nil {
-			eip, err := ec2.NewEip(ctx, name+"-nat", &ec2.EipArgs{
-				Domain: pulumi.String("vpc"),
-				Tags:   pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
-			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
-			if err != nil {
-				return nil, fmt.Errorf("nat eip %s: %w", name, err)
-			}
-			// A NAT gateway needs the internet gateway attached first:
-			// https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html
-			nat, err = ec2.NewNatGateway(ctx, name, &ec2.NatGatewayArgs{
-				AllocationId: eip.ID(),
-				SubnetId:     pub.ID(),
-				Tags:         pulumi.StringMap{"Name": pulumi.String(name)},
-			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
-			if err != nil {
-				return nil, fmt.Errorf("nat gateway %s: %w", name, err)
-			}
-		}
-
-		priv, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.SubnetArgs{
-			VpcId:               vpc.ID(),
-			AvailabilityZoneId:  pulumi.String(az),
-			CidrBlock:           pulumi.Sprintf("10.0.%d.0/24", 128+i),
-			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-private-%s", name, az)},
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("private subnet %s in %s: %w", name, az, err)
-		}
-		// One private route table per AZ, so a per-AZ NAT mode only changes
-		// the route target.
-		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableArgs{
-			VpcId: vpc.ID(),
-			Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{
-				CidrBlock:    pulumi.String("0.0.0.0/0"),
-				NatGatewayId: nat.ID(),
-			}},
-			Tags: pulumi.StringMap{"Name": pulumi.Sprintf("%s-private-%s", name, az)},
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("private route table %s in %s: %w", name, az, err)
-		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableAssociationArgs{
-			SubnetId:     priv.ID(),
-			RouteTableId: rt.ID(),
-		}, parent); err != nil {
-			return nil, fmt.Errorf("private route association %s in %s: %w", name, az, err)
-		}
-		privateIDs = append(privateIDs, priv.ID())
-		privateRTs = append(privateRTs, rt.ID())
-	}
-
-	// S3 traffic from the tasks (upload's PutObject, and the ECR
-	// image layers, which ECR serves from S3) stays off the NAT gateway: a
-	// gateway endpoint is free, NAT data processing is not:
+	// S3 traffic from the tasks (upload's PutObject, and the ECR image
+	// layers, which ECR serves from S3) never crosses the NAT: a gateway
+	// endpoint is free, NAT data processing is not. In endpoints mode it is
+	// the only way to S3 (interface endpoints for S3 cannot serve ECR):
 	// https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html
 	s3ep, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
 		VpcId:           vpc.ID(),
@@ -190,6 +117,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("s3 endpoint %s: %w", name, err)
+	}
+	if args.NATMode == NATModeEndpoints {
+		if err := newInterfaceEndpoints(ctx, name, args.Region, vpc, privateIDs, parent); err != nil {
+			return nil, err
+		}
 	}
 
 	// The VPC's default security group is unused; strip its allow rules so
@@ -214,7 +146,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
 	n.PrivateRouteTableIDs = privateRTs.ToStringArrayOutput()
 	n.S3EndpointID = s3ep.ID().ToStringOutput()
-	n.NatGatewayID = nat.ID().ToStringOutput()
+	n.NatGatewayID = eg.id
 	n.FlowLogGroupName = flowLogs
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
 		"flowLogGroupName":     n.FlowLogGroupName,
@@ -229,6 +161,103 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("outputs of network %s: %w", name, err)
 	}
 	return n, nil
+}
+
+// newPublicNetwork creates the VPC, its internet gateway and one public
+// subnet per AZ on a route table through the internet gateway.
+func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pulumi.ResourceOption) (*ec2.Vpc, *ec2.InternetGateway, pulumi.StringArray, error) {
+	// DNS support and hostnames are required for the Cloud Map private DNS
+	// namespace, for resolving AWS endpoints from the tasks and for the
+	// private DNS names of interface endpoints:
+	// https://docs.aws.amazon.com/vpc/latest/userguide/AmazonDNS-concepts.html
+	vpc, err := ec2.NewVpc(ctx, name, &ec2.VpcArgs{
+		CidrBlock:          pulumi.String(vpcCidr),
+		EnableDnsSupport:   pulumi.Bool(true),
+		EnableDnsHostnames: pulumi.Bool(true),
+		Tags:               pulumi.StringMap{"Name": pulumi.String(name)},
+	}, parent)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("vpc %s: %w", name, err)
+	}
+	igw, err := ec2.NewInternetGateway(ctx, name, &ec2.InternetGatewayArgs{
+		VpcId: vpc.ID(),
+		Tags:  pulumi.StringMap{"Name": pulumi.String(name)},
+	}, parent)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("internet gateway %s: %w", name, err)
+	}
+	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
+		VpcId: vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{
+			CidrBlock: pulumi.String("0.0.0.0/0"),
+			GatewayId: igw.ID(),
+		}},
+		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-public")},
+	}, parent)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("public route table %s: %w", name, err)
+	}
+	var publicIDs pulumi.StringArray
+	for i, az := range azs {
+		pub, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.SubnetArgs{
+			VpcId:              vpc.ID(),
+			AvailabilityZoneId: pulumi.String(az),
+			CidrBlock:          pulumi.Sprintf("10.0.%d.0/24", i),
+			// Nothing in this design runs in the public subnets except the
+			// NAT gateway or instance, which has its own Elastic IP: no auto
+			// public IPs (each would cost $0.005/h).
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-public-%s", name, az)},
+		}, parent)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("public subnet %s in %s: %w", name, az, err)
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.RouteTableAssociationArgs{
+			SubnetId:     pub.ID(),
+			RouteTableId: publicRT.ID(),
+		}, parent); err != nil {
+			return nil, nil, nil, fmt.Errorf("public route association %s in %s: %w", name, az, err)
+		}
+		publicIDs = append(publicIDs, pub.ID())
+	}
+	return vpc, igw, publicIDs, nil
+}
+
+// newPrivateSubnets creates one private subnet per AZ, each with its own
+// route table (so a per-AZ NAT would only change the route target) holding
+// the egress routes (none in endpoints mode, leaving only the VPC's local
+// route and the S3 gateway endpoint's prefix list).
+func newPrivateSubnets(ctx *pulumi.Context, name string, azs []string, vpc *ec2.Vpc, routes ec2.RouteTableRouteArray, parent pulumi.ResourceOption) (pulumi.StringArray, pulumi.StringArray, error) {
+	var privateIDs, privateRTs pulumi.StringArray
+	for i, az := range azs {
+		priv, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.SubnetArgs{
+			VpcId:               vpc.ID(),
+			AvailabilityZoneId:  pulumi.String(az),
+			CidrBlock:           pulumi.Sprintf("10.0.%d.0/24", 128+i),
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-private-%s", name, az)},
+		}, parent)
+		if err != nil {
+			return nil, nil, fmt.Errorf("private subnet %s in %s: %w", name, az, err)
+		}
+		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableArgs{
+			VpcId:  vpc.ID(),
+			Routes: routes,
+			Tags:   pulumi.StringMap{"Name": pulumi.Sprintf("%s-private-%s", name, az)},
+		}, parent)
+		if err != nil {
+			return nil, nil, fmt.Errorf("private route table %s in %s: %w", name, az, err)
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableAssociationArgs{
+			SubnetId:     priv.ID(),
+			RouteTableId: rt.ID(),
+		}, parent); err != nil {
+			return nil, nil, fmt.Errorf("private route association %s in %s: %w", name, az, err)
+		}
+		privateIDs = append(privateIDs, priv.ID())
+		privateRTs = append(privateRTs, rt.ID())
+	}
+	return privateIDs, privateRTs, nil
 }
 
 // newFlowLogs records rejected traffic of the VPC to CloudWatch Logs: the

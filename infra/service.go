@@ -68,6 +68,10 @@ type FargateServiceArgs struct {
 	// MaxCount above DesiredCount adds target-tracking autoscaling on
 	// average CPU between DesiredCount and MaxCount.
 	MaxCount int
+	// CapacityProviders, when set, places the tasks by this capacity
+	// provider strategy (OnDemandStrategy, SpotStrategy) instead of the
+	// FARGATE launch type; the two are exclusive in ECS.
+	CapacityProviders []CapacityProviderShare
 
 	// NamespaceArn is the Service Connect namespace. Every service is at
 	// least a Service Connect client of it.
@@ -389,6 +393,22 @@ func newECSService(ctx *pulumi.Context, name string, args *FargateServiceArgs, t
 		ServiceConnectConfiguration: serviceConnect(name, args, logs),
 		EnableEcsManagedTags:        pulumi.Bool(true),
 		PropagateTags:               pulumi.String("SERVICE"),
+	}
+	if len(args.CapacityProviders) > 0 {
+		var strategy ecs.ServiceCapacityProviderStrategyArray
+		for _, p := range args.CapacityProviders {
+			strategy = append(strategy, ecs.ServiceCapacityProviderStrategyArgs{
+				CapacityProvider: pulumi.String(p.Provider), Base: pulumi.Int(p.Base), Weight: pulumi.Int(p.Weight),
+			})
+		}
+		svcArgs.LaunchType = nil
+		svcArgs.CapacityProviderStrategies = strategy
+		// ECS refuses a change of strategy on an existing service unless
+		// it forces a new deployment ("When switching from launch type to
+		// capacity provider strategy on an existing service, or making a
+		// change to a capacity provider strategy ... you must force a new
+		// deployment"): https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+		svcArgs.ForceNewDeployment = pulumi.Bool(true)
 	}
 	if r := args.Registry; r != nil {
 		// awsvpc + SRV records: ECS needs containerName+containerPort or

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"imagelabel/infra"
+)
+
+func TestSpotConfig(t *testing.T) {
+	_, err := loadConfig(getter(map[string]string{"spot": "true"}))
+	if err == nil || !strings.Contains(err.Error(), "imagelabel:spot:") || !strings.Contains(err.Error(), "imagelabel:cpuArchitecture") {
+		t.Errorf("spot=true with arm64 = %v; want a refusal naming imagelabel:spot and imagelabel:cpuArchitecture", err)
+	}
+	for _, kv := range []map[string]string{{"spot": "yes"}, {"spotOnDemandBase": "-1"}, {"spotOnDemandBase": "101"}} {
+		if _, err := loadConfig(getter(kv)); err == nil {
+			t.Errorf("loadConfig(%v) = nil error", kv)
+		}
+	}
+	c, err := loadConfig(getter(map[string]string{"spot": "true", "cpuArchitecture": "x86_64", "spotOnDemandBase": "2"}))
+	if err != nil || !c.Spot || c.SpotOnDemandBase != 2 {
+		t.Errorf("loadConfig(spot x86_64) = %+v, %v", c, err)
+	}
+}
+
+// TestSpotWiring: the cluster has both Fargate providers in every case; the
+// services always place tasks by a strategy (never the launch type, so
+// toggling spot is an in-place change), forcing a new deployment as ECS
+// requires on a strategy change, and wait for the cluster's providers.
+func TestSpotWiring(t *testing.T) {
+	onDemand := []any{map[string]any{"capacityProvider": "FARGATE", "base": 0.0, "weight": 1.0}}
+	spot := []any{
+		map[string]any{"capacityProvider": "FARGATE", "base": 1.0, "weight": 0.0},
+		map[string]any{"capacityProvider": "FARGATE_SPOT", "base": 0.0, "weight": 1.0},
+	}
+	for _, tc := range []struct {
+		overrides []string
+		want      []any
+	}{
+		{nil, onDemand},
+		{[]string{"cpuArchitecture=x86_64", "spot=true", "spotOnDemandBase=1"}, spot},
+	} {
+		p := model(t, tc.overrides...)
+		ccp := p.one(t, typCCP, "cluster")
+		if got := strs(t, ccp.Inputs["capacityProviders"]); !reflect.DeepEqual(got, []string{"FARGATE", "FARGATE_SPOT"}) {
+			t.Errorf("cluster capacity providers = %v", got)
+		}
+		if ccp.Inputs["clusterName"] != p.one(t, typCluster, "cluster").Outputs["name"] {
+			t.Errorf("capacity providers attached to %v; want the cluster", ccp.Inputs["clusterName"])
+		}
+		for _, s := range p.find(typService) {
+			if _, ok := s.Inputs["launchType"]; ok {
+				t.Errorf("%v: %s has launchType %v (exclusive with a strategy)", tc.overrides, s.Name, s.Inputs["launchType"])
+			}
+			if !reflect.DeepEqual(s.Inputs["capacityProviderStrategies"], tc.want) {
+				t.Errorf("%v: %s strategy = %v; want %v", tc.overrides, s.Name, s.Inputs["capacityProviderStrategies"], tc.want)
+			}
+			if s.Inputs["forceNewDeployment"] != true {
+				t.Errorf("%v: %s does not force a new deployment; ECS refuses a strategy change without", tc.overrides, s.Name)
+			}
+			if !slices.Contains(s.DependsOn, ccp.URN) {
+				t.Errorf("%v: %s does not wait for the cluster's capacity providers (%v)", tc.overrides, s.Name, s.DependsOn)
+			}
+		}
+	}
+}
+
+// TestSpotWarningFitsStopTimeout: a Spot task gets SIGTERM two minutes
+// before it is stopped; the services' stop timeout must fit in it.
+func TestSpotWarningFitsStopTimeout(t *testing.T) {
+	const spotWarningSeconds = 120
+	if infra.StopTimeoutSeconds > spotWarningSeconds {
+		t.Errorf("stopTimeout %d s exceeds the two-minute Spot warning", infra.StopTimeoutSeconds)
+	}
+}
+
+func TestBudgetConfig(t *testing.T) {
+	for _, tc := range []struct {
+		kv      map[string]string
+		wantKey string
+	}{
+		{map[string]string{"monthlyBudgetUSD": "20"}, "budgetEmail"},
+		{map[string]string{"budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
+		{map[string]string{"monthlyBudgetUSD": "0", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
+		{map[string]string{"monthlyBudgetUSD": "-5", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
+		{map[string]string{"monthlyBudgetUSD": "lots", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
+		{map[string]string{"monthlyBudgetUSD": "20", "budgetEmail": "ops"}, "budgetEmail"},
+		{map[string]string{"monthlyBudgetUSD": "20", "budgetEmail": "ops@example"}, "budgetEmail"},
+		{map[string]string{"monthlyBudgetUSD": "20", "budgetEmail": "a b@example.com"}, "budgetEmail"},
+	} {
+		_, err := loadConfig(getter(tc.kv))
+		if err == nil || !strings.Contains(err.Error(), "imagelabel:"+tc.wantKey+":") {
+			t.Errorf("loadConfig(%v) = %v; want an error naming imagelabel:%s", tc.kv, err, tc.wantKey)
+		}
+	}
+	c, err := loadConfig(getter(map[string]string{"monthlyBudgetUSD": "25.5", "budgetEmail": "ops@example.com"}))
+	if err != nil || c.MonthlyBudgetUSD != 25.5 || c.BudgetEmail != "ops@example.com" {
+		t.Errorf("loadConfig(budget) = %+v, %v", c, err)
+	}
+}
+
+func TestBudget(t *testing.T) {
+	if p := model(t); len(p.find(typBudget)) != 0 {
+		t.Errorf("a budget exists by default")
+	}
+	cfg := baseConfig()
+	cfg["imagelabel:monthlyBudgetUSD"] = "25"
+	cfg["imagelabel:budgetEmail"] = "ops@example.com"
+	// Without the stack tag on every resource the budget would see nothing.
+	if _, err := runModel("test", cfg); err == nil || !strings.Contains(err.Error(), "imagelabel:monthlyBudgetUSD") || !strings.Contains(err.Error(), "aws:defaultTags") {
+		t.Errorf("budget without default tags = %v; want a refusal naming aws:defaultTags", err)
+	}
+	cfg["aws:defaultTags"] = `{"tags":{"imagelabel-stack":"test"}}`
+	p, err := runModel("test", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := p.one(t, typBudget, "budget")
+	if b.Inputs["name"] != "imagelabel-test" || b.Inputs["budgetType"] != "COST" || b.Inputs["limitAmount"] != "25.00" ||
+		b.Inputs["limitUnit"] != "USD" || b.Inputs["timeUnit"] != "MONTHLY" {
+		t.Errorf("budget = %v", b.Inputs)
+	}
+	wantFilter := []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:imagelabel-stack$test"}}}
+	if !reflect.DeepEqual(b.Inputs["costFilters"], wantFilter) {
+		t.Errorf("budget filters = %v; want %v", b.Inputs["costFilters"], wantFilter)
+	}
+	got := map[string]float64{}
+	for _, n := range b.Inputs["notifications"].([]any) {
+		m := n.(map[string]any)
+		if m["comparisonOperator"] != "GREATER_THAN" || m["thresholdType"] != "PERCENTAGE" ||
+			!reflect.DeepEqual(m["subscriberEmailAddresses"], []any{"ops@example.com"}) {
+			t.Errorf("notification = %v", m)
+		}
+		got[m["notificationType"].(string)] = m["threshold"].(float64)
+	}
+	if !reflect.DeepEqual(got, map[string]float64{"FORECASTED": 80, "ACTUAL": 100}) {
+		t.Errorf("notifications = %v; want 80%% forecast and 100%% actual", got)
+	}
+}
+
+// TestDevStackTagged: the dev stack tags every resource with the stack tag
+// the budget filters on, so turning the budget on needs no other change.
+func TestDevStackTagged(t *testing.T) {
+	dev, err := readStackConfig(".", "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"tags":{"imagelabel-stack":"dev"}}`; dev["aws:defaultTags"] != want {
+		t.Errorf("Pulumi.dev.yaml aws:defaultTags = %s; want %s", dev["aws:defaultTags"], want)
+	}
+}
