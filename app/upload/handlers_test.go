@@ -30,6 +30,7 @@ type env struct {
 	rekog *fakeRekog
 	logs  *testutil.SyncBuffer
 	cfg   config
+	mem   *budget
 }
 
 func newEnv(t *testing.T, respond func(int, http.ResponseWriter), edit ...func(*config)) *env {
@@ -39,7 +40,8 @@ func newEnv(t *testing.T, respond func(int, http.ResponseWriter), edit ...func(*
 	for _, f := range edit {
 		f(&e.cfg)
 	}
-	e.h = newHandler(e.cfg, e.store, newRekogClient(e.cfg), slog.New(slog.NewJSONHandler(e.logs, nil)))
+	e.mem = newBudget(e.cfg.bufferBytes)
+	e.h = newHandler(e.cfg, e.mem, e.store, newRekogClient(e.cfg), slog.New(slog.NewJSONHandler(e.logs, nil)))
 	return e
 }
 
@@ -379,37 +381,68 @@ func TestUploadStoreFailures(t *testing.T) {
 	}
 
 	// A panic anywhere in the handler becomes a 500 JSON error.
-	e = newEnv(t, nil, func(c *config) { c.maxBuffering = 1; c.slotWait = 200 * time.Millisecond })
+	e = newEnv(t, nil, func(c *config) { c.bufferBytes = chunkSize })
 	e.store.panic = true
 	r = do(t, e.h, uploadReq(t, "", data))
 	if r.status != 500 || r.err.Error.Code != api.CodeInternal || strings.Contains(r.raw, "exploded") {
 		t.Errorf("panicking store: POST /upload = %d %s; want 500 internal without details", r.status, r.raw)
 	}
-	// ...and its only buffering slot was released: the next upload works.
+	// ...and the budget's only chunk was released: the next upload works.
 	e.store.panic = false
 	if r := do(t, e.h, uploadReq(t, "", data)); r.status != 200 {
-		t.Fatalf("upload after panic = %d %s; want 200 (slot leaked?)", r.status, r.raw)
+		t.Fatalf("upload after panic = %d %s; want 200 (buffer leaked?)", r.status, r.raw)
 	}
 }
 
-func TestUploadBufferingSlots(t *testing.T) {
-	// One slot, held by an upload whose body never ends: the next upload
-	// waits slotWait and gets 503.
-	e := newEnv(t, nil, func(c *config) { c.maxBuffering = 1; c.slotWait = 100 * time.Millisecond })
+// TestUploadBudget: memory is charged as bytes arrive, never for a declared
+// length; what does not fit the budget is 503 with Retry-After at once, and
+// every chunk comes back afterwards.
+func TestUploadBudget(t *testing.T) {
+	e := newEnv(t, nil, func(c *config) { c.bufferBytes = 4 * chunkSize; c.maxUpload = 1 << 20 })
+	// A body that has sent a few bytes and then trickles holds one chunk,
+	// even though it declares 200 KiB.
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	started := make(chan struct{})
 	go func() {
 		req := httptest.NewRequest("POST", "/upload", pr)
 		req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
-		close(started)
+		req.ContentLength = 200 << 10
 		e.h.ServeHTTP(httptest.NewRecorder(), req)
 	}()
-	<-started
-	_, _ = io.WriteString(pw, "--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\x89PNG")
-	r := do(t, e.h, uploadReq(t, "", pngBytes(t, 8, 8, 1)))
-	if r.status != 503 || r.err.Error.Code != api.CodeUnavailable {
-		t.Errorf("upload while all slots are taken = %d %s; want 503", r.status, r.raw)
+	_, _ = io.WriteString(pw, "--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\x89PNG\r\n\x1a\n")
+	waitFor(t, func() bool { return e.mem.available() == 3*chunkSize })
+
+	small := pngBytes(t, 8, 8, 1)
+	if r := do(t, e.h, uploadReq(t, "", small)); r.status != 200 {
+		t.Errorf("small upload next to a trickling one = %d %s; want 200", r.status, r.raw)
+	}
+	// A declared length over what is free now: 503 before reading.
+	big := bigPNG(3*chunkSize+100, 1)
+	if r := do(t, e.h, uploadReq(t, "", big)); r.status != 503 || r.err.Error.Code != api.CodeUnavailable ||
+		r.header.Get("Retry-After") == "" {
+		t.Errorf("upload over the free budget = %d %s (Retry-After %q); want 503 with Retry-After",
+			r.status, r.raw, r.header.Get("Retry-After"))
+	}
+	// The same body without a length runs out of chunks while arriving.
+	req := uploadReq(t, "", big)
+	req.ContentLength = -1
+	req.Body = io.NopCloser(io.MultiReader(req.Body))
+	if r := do(t, e.h, req); r.status != 503 || r.err.Error.Code != api.CodeUnavailable {
+		t.Errorf("chunked upload over the budget = %d %s; want 503", r.status, r.raw)
+	}
+	if got := e.mem.available(); got != 3*chunkSize {
+		t.Errorf("free budget after the refusals = %d; want %d (chunks leaked)", got, 3*chunkSize)
+	}
+	pw.Close()
+	waitFor(t, func() bool { return e.mem.available() == 4*chunkSize })
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 5 s")
+		}
 	}
 }
 
