@@ -35,7 +35,9 @@ var errBodyTimeout = errors.New("request body arrived too slowly")
 
 // pacedBody enforces a pace on a request body through the connection's read
 // deadline (http.ResponseController), so a stalled read ends at once instead
-// of when the server's ReadTimeout fires.
+// of when the server's ReadTimeout fires. Once the body has been read to its
+// end, net/http clears the deadline itself and starts its background read,
+// which notices a client that disconnects while its image is labeled.
 type pacedBody struct {
 	body     io.ReadCloser
 	rc       *http.ResponseController
@@ -74,10 +76,5 @@ func (b *pacedBody) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
-
-// done lifts the deadline once the body is read: the connection's
-// background read then waits for the client's next request (or its
-// disconnect, which cancels the request's context and so the labeling).
-func (b *pacedBody) done() { _ = b.rc.SetReadDeadline(time.Time{}) }
 
 func (b *pacedBody) Close() error { return b.body.Close() }

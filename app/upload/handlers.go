@@ -110,7 +110,6 @@ func receive(w http.ResponseWriter, r *http.Request, cfg config, mem *budget, bo
 		img.buf.release()
 		return nil, bodyError(cfg.maxUpload, err)
 	}
-	paced.done()
 	return img, nil
 }
 
@@ -316,7 +315,7 @@ func handleLabels(cfg config, rk *rekogClient) http.Handler {
 			httpx.WriteError(w, r, err)
 			return
 		}
-		opts, err := api.ParseQuery(r.URL.Query(), cfg.defaults)
+		opts, err := api.ParseRawQuery(r.URL.RawQuery, cfg.defaults)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return

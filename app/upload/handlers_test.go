@@ -2,6 +2,7 @@ package upload
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -92,6 +94,15 @@ func TestUploadSuccess(t *testing.T) {
 	}{
 		{"png", "png", "image/png", pngBytes(t, 64, 48, 1)},
 		{"jpeg", "jpg", "image/jpeg", jpegBytes(t, 64, 48, 1)},
+		// Spans several buffer chunks (structure checks, hash and store
+		// read across chunk boundaries).
+		{"png of several chunks", "png", "image/png", pngBytes(t, 300, 300, 2)},
+		{"jpeg of several chunks", "jpg", "image/jpeg", jpegBytes(t, 400, 400, 2)},
+		// Bytes after IEND / EOI are accepted and stored as sent, e.g. the
+		// video some phones append to their JPEGs (motion photos).
+		{"png with data after IEND", "png", "image/png", append(pngBytes(t, 16, 16, 3), "trailing data"...)},
+		{"jpeg with a video after EOI", "jpg", "image/jpeg",
+			append(jpegBytes(t, 16, 16, 3), append([]byte("\x00\x00\x00\x18ftypmp42"), make([]byte, 100<<10)...)...)},
 	} {
 		e := newEnv(t, nil)
 		req := uploadReq(t, "?maxLabels=7&minConfidence=55&includeCategories=Animals%20and%20Pets&excludeLabels=Person,Car", tt.data)
@@ -193,6 +204,8 @@ func TestUploadBadInputs(t *testing.T) {
 		{"gif", func() *http.Request { return uploadReq(t, "", gifBytes(t)) }, 415, api.CodeUnsupportedImage},
 		{"webp", func() *http.Request { return uploadReq(t, "", []byte("RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00")) }, 415, api.CodeUnsupportedImage},
 		{"bmp", func() *http.Request { return uploadReq(t, "", []byte("BM\x3a\x00\x00\x00\x00\x00\x00\x00\x36\x00")) }, 415, api.CodeUnsupportedImage},
+		{"query with a bad escape", func() *http.Request { return uploadReq(t, "?maxLabels=%zz", pngData) }, 400, api.CodeInvalidOption},
+		{"query with ';'", func() *http.Request { return uploadReq(t, "?maxLabels=1;minConfidence=200", pngData) }, 400, api.CodeInvalidOption},
 		{"png signature only", func() *http.Request { return uploadReq(t, "", pngData[:8]) }, 400, api.CodeMalformedImage},
 		{"png 5 bytes", func() *http.Request { return uploadReq(t, "", pngData[:5]) }, 400, api.CodeMalformedImage},
 		{"png cut in IHDR", func() *http.Request { return uploadReq(t, "", pngData[:20]) }, 400, api.CodeMalformedImage},
@@ -443,6 +456,97 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not reached within 5 s")
 		}
+	}
+}
+
+func TestGetLabelsMalformedQuery(t *testing.T) {
+	e := newEnv(t, nil)
+	key := keyOf([]byte("x"), "png")
+	for _, q := range []string{"maxLabels=%zz", "maxLabels=1;minConfidence=200"} {
+		r := do(t, e.h, httptest.NewRequest("GET", "/labels/"+key+"?"+q, nil))
+		if r.status != 400 || r.err.Error.Code != api.CodeInvalidOption {
+			t.Errorf("GET /labels/...?%s = %d %s; want 400 invalid_option", q, r.status, r.raw)
+		}
+	}
+	if e.rekog.calls() != 0 {
+		t.Errorf("rekog called %d times for malformed queries; want 0", e.rekog.calls())
+	}
+}
+
+// TestUploadClientGoneStopsLabeling: a client that disconnects while its
+// image is being labeled cancels the call to rekog (which cancels its
+// DetectLabels); the image stays stored.
+func TestUploadClientGoneStopsLabeling(t *testing.T) {
+	called, cancelled := make(chan struct{}), make(chan struct{})
+	rk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		close(called)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(10 * time.Second):
+			okLabels(w)
+		}
+	}))
+	t.Cleanup(rk.Close)
+	cfg := testConfig(rk.URL)
+	cfg.labelTimeout = 20 * time.Second // longer than the test waits: only the disconnect can cancel
+	store := newFakeStore()
+	logs := &testutil.SyncBuffer{}
+	srv := httptest.NewServer(newHandler(cfg, newBudget(cfg.bufferBytes), store, newRekogClient(cfg), slog.New(slog.NewJSONHandler(logs, nil))))
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req := uploadReq(t, "", pngBytes(t, 16, 16, 9))
+	req = req.WithContext(ctx)
+	req.URL, _ = url.Parse(srv.URL + "/upload")
+	req.RequestURI = ""
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	select {
+	case <-called:
+	case <-time.After(5 * time.Second):
+		t.Fatal("rekog never called")
+	}
+	cancel()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the labeling went on after the client disconnected")
+	}
+	<-errc
+	if store.count() != 1 {
+		t.Errorf("%d objects stored; want 1 (the image stays stored)", store.count())
+	}
+}
+
+// TestUploadLabelingOutlivesBodyDeadline: the body's read deadline is lifted
+// once the body is in, so a labeling longer than the stall limit is not cut
+// short by it (the connection's background read would cancel the request).
+func TestUploadLabelingOutlivesBodyDeadline(t *testing.T) {
+	e := newEnv(t, func(_ int, w http.ResponseWriter) {
+		time.Sleep(600 * time.Millisecond)
+		okLabels(w)
+	}, func(c *config) { c.pace.stall = 100 * time.Millisecond })
+	srv := httptest.NewServer(e.h)
+	t.Cleanup(srv.Close)
+	req := uploadReq(t, "", pngBytes(t, 16, 16, 11))
+	req.URL, _ = url.Parse(srv.URL + "/upload")
+	req.RequestURI = ""
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		raw, _ := io.ReadAll(resp.Body)
+		t.Errorf("upload with labeling longer than the stall limit = %d %s; want 200", resp.StatusCode, raw)
 	}
 }
 
