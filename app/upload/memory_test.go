@@ -25,11 +25,12 @@ import (
 	"time"
 
 	"imagelabel/app/localaws"
+	"imagelabel/app/upload/memlimit"
 )
 
 // memoryBoundMiB is upload's documented peak RSS bound with the defaults
 // (UPLOAD_BUFFER_BYTES 96 MiB), the bound for the default 512 MiB task.
-const memoryBoundMiB = 160
+const memoryBoundMiB = memlimit.DefaultBufferBytes/(1<<20) + memlimit.OverheadBytes/(1<<20)
 
 // TestMemoryBound runs the upload binary as its own process (so its peak RSS
 // is its own, read from /proc/PID/status VmHWM) against an in-process

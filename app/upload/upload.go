@@ -16,6 +16,7 @@ import (
 	"imagelabel/app/internal/api"
 	"imagelabel/app/internal/awsconf"
 	"imagelabel/app/internal/httpx"
+	"imagelabel/app/upload/memlimit"
 )
 
 // DefaultPort is upload's port when PORT is unset.
@@ -78,7 +79,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		storeTimeout: storeTimeout,
 		labelTimeout: labelTimeout,
 		retryBackoff: retryBackoff,
-		bufferBytes:  DefaultBufferBytes,
+		bufferBytes:  memlimit.DefaultBufferBytes,
 		pace:         defaultPace,
 	}
 	if c.bucket == "" {
@@ -100,16 +101,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.maxUpload = n
 	}
+	// At least one upload of the largest size must fit the budget.
+	c.bufferBytes = max(c.bufferBytes, c.maxUpload)
 	if v := getenv("UPLOAD_BUFFER_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < c.maxUpload || n > 1<<40 {
 			return c, fmt.Errorf("upload: UPLOAD_BUFFER_BYTES=%q: want an integer from MAX_UPLOAD_BYTES (%d) to %d", v, c.maxUpload, int64(1)<<40)
 		}
 		c.bufferBytes = n
-	}
-	if c.bufferBytes < c.maxUpload {
-		return c, fmt.Errorf("upload: MAX_UPLOAD_BYTES=%d is over the buffer budget UPLOAD_BUFFER_BYTES=%d: no upload that size could ever fit",
-			c.maxUpload, c.bufferBytes)
 	}
 	d, err := api.DefaultOptions(getenv)
 	if err != nil {
