@@ -11,6 +11,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -32,8 +33,18 @@ type objectStore interface {
 const fileField = "file"
 
 func handleUpload(cfg config, mem *budget, store objectStore, rk *rekogClient) http.Handler {
+	var inFlight atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log := httpx.Logger(r.Context())
+		// Each upload in flight costs some memory besides its chunks (its
+		// goroutine, the server's and the multipart reader's buffers): a
+		// few tens of KiB, bounded by capping their number.
+		if inFlight.Add(1) > int64(cfg.maxInFlight) {
+			inFlight.Add(-1)
+			httpx.WriteError(w, r, busy(nil))
+			return
+		}
+		defer inFlight.Add(-1)
 		opts, err := api.ParseRawQuery(r.URL.RawQuery, cfg.defaults)
 		if err != nil {
 			httpx.WriteError(w, r, err)

@@ -450,6 +450,36 @@ func TestUploadBudget(t *testing.T) {
 	waitFor(t, func() bool { return e.mem.available() == 4*chunkSize })
 }
 
+// TestUploadInFlightCap: uploads beyond maxInFlight get 503 at once, and a
+// finished upload frees its place.
+func TestUploadInFlightCap(t *testing.T) {
+	e := newEnv(t, nil, func(c *config) { c.maxInFlight = 2 })
+	var pws []*io.PipeWriter
+	done := make(chan struct{}, 2)
+	for range 2 {
+		pr, pw := io.Pipe()
+		pws = append(pws, pw)
+		go func() {
+			req := httptest.NewRequest("POST", "/upload", pr)
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+			e.h.ServeHTTP(httptest.NewRecorder(), req)
+			done <- struct{}{}
+		}()
+		_, _ = io.WriteString(pw, "--B\r\n")
+	}
+	data := pngBytes(t, 8, 8, 2)
+	if r := do(t, e.h, uploadReq(t, "", data)); r.status != 503 || r.header.Get("Retry-After") == "" {
+		t.Errorf("third upload with a cap of 2 = %d %s; want 503 with Retry-After", r.status, r.raw)
+	}
+	pws[0].Close()
+	<-done
+	if r := do(t, e.h, uploadReq(t, "", data)); r.status != 200 {
+		t.Errorf("upload after one finished = %d %s; want 200", r.status, r.raw)
+	}
+	pws[1].Close()
+	<-done
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
@@ -748,12 +778,22 @@ func TestLoadConfig(t *testing.T) {
 		return m
 	}
 	c, err = loadConfig(env(with("MAX_UPLOAD_BYTES", "2048")))
-	if err != nil || c.maxUpload != 2048 {
-		t.Errorf("MAX_UPLOAD_BYTES=2048: %+v, %v", c.maxUpload, err)
+	if err != nil || c.maxUpload != 2048 || c.bufferBytes != 96<<20 {
+		t.Errorf("MAX_UPLOAD_BYTES=2048: max %d buffer %d, %v; want 2048 and the default 96 MiB", c.maxUpload, c.bufferBytes, err)
+	}
+	c, err = loadConfig(env(with("UPLOAD_BUFFER_BYTES", "33554432")))
+	if err != nil || c.bufferBytes != 32<<20 {
+		t.Errorf("UPLOAD_BUFFER_BYTES=33554432: %d, %v", c.bufferBytes, err)
+	}
+	// The budget always fits one upload of the largest size.
+	c, err = loadConfig(env(with("MAX_UPLOAD_BYTES", "209715200")))
+	if err != nil || c.bufferBytes != 200<<20 {
+		t.Errorf("MAX_UPLOAD_BYTES=200 MiB: buffer %d, %v; want 200 MiB", c.bufferBytes, err)
 	}
 	for _, m := range []map[string]string{
 		with("BUCKET", ""), with("REKOG_URL", ""), with("REKOG_URL", "rekog:9090"), with("REKOG_URL", "ftp://x"),
 		with("MAX_UPLOAD_BYTES", "ten"), with("MAX_UPLOAD_BYTES", "0"), with("MAX_LABELS", "1001"), with("MIN_CONFIDENCE", "-5"),
+		with("UPLOAD_BUFFER_BYTES", "lots"), with("UPLOAD_BUFFER_BYTES", "1048576"), // under MAX_UPLOAD_BYTES
 	} {
 		if _, err := loadConfig(env(m)); err == nil {
 			t.Errorf("loadConfig(%v) = nil error; want error", m)

@@ -37,6 +37,10 @@ const (
 	labelTimeout = 20 * time.Second
 	// retryBackoff is the pause before the one retry of a call to rekog.
 	retryBackoff = 250 * time.Millisecond
+	// maxInFlight caps uploads in progress (503 beyond): with their
+	// non-image memory of a few tens of KiB each, within the overhead
+	// allowance of the memory bound (app/upload/memlimit).
+	maxInFlight = 512
 )
 
 // Budget is the longest upload's own deadlines let a request run once its
@@ -69,6 +73,7 @@ type config struct {
 	labelTimeout time.Duration
 	retryBackoff time.Duration
 	bufferBytes  int64
+	maxInFlight  int
 	pace         pace
 }
 
@@ -80,6 +85,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		labelTimeout: labelTimeout,
 		retryBackoff: retryBackoff,
 		bufferBytes:  memlimit.DefaultBufferBytes,
+		maxInFlight:  maxInFlight,
 		pace:         defaultPace,
 	}
 	if c.bucket == "" {
