@@ -17,9 +17,8 @@ const (
 	rekogPort  = 9090
 )
 
-// Service Connect timeouts of rekog. upload gives a rekog call 20 s (and a
-// buffering slot 2 s, S3 5 s: 27 s in all, under the API's 29 s integration
-// timeout), so the proxy's per-request limit sits just above upload's own
+// Service Connect timeouts of rekog. upload gives a rekog call 20 s (and
+// S3 5 s: 25 s in all, under the API's 29 s integration timeout), so the proxy's per-request limit sits just above upload's own
 // deadline: upload's clean 504 fires first, the proxy only catches a client
 // that forgot its deadline.
 const (
