@@ -11,6 +11,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -128,8 +129,13 @@ func receive(w http.ResponseWriter, r *http.Request, cfg config, mem *budget, bo
 // the rest of the body (at most MAX_UPLOAD_BYTES, within the server's
 // ReadTimeout), holding no memory: a client still sending then reads the
 // answer instead of a reset connection.
+// A client waiting for "100 Continue" has sent no body yet: reading would ask
+// it for the body, so it gets the answer alone.
 func refuseBusy(w http.ResponseWriter, r *http.Request, cfg config, err error) {
 	httpx.WriteError(w, r, err)
+	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return
+	}
 	_ = http.NewResponseController(w).Flush()
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, cfg.maxUpload))
 }

@@ -106,3 +106,37 @@ func slowUpload(addr string, trickle bool, stop chan struct{}) (int, api.ErrorBo
 	}
 	return resp.StatusCode, body, nil
 }
+
+// TestBusyAnswerWithoutContinue: a client waiting for "100 Continue" whose
+// declared body does not fit the free budget gets the 503 at once and is
+// never asked for the body.
+func TestBusyAnswerWithoutContinue(t *testing.T) {
+	e := newEnv(t, nil, func(c *config) { c.bufferBytes = 4 * chunkSize })
+	srv := httptest.NewServer(e.h)
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\n"+
+		"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", 1<<20)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("upload over the free budget with Expect: 100-continue = %d (Retry-After %q); want 503 at once",
+			resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// The server is done with the request: it closes the connection rather
+	// than wait for a body the client was never asked for.
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := br.ReadByte(); err != io.EOF { //nolint:errorlint // a closed connection reads io.EOF itself
+		t.Errorf("after the 503: read %v; want the connection closed (io.EOF)", err)
+	}
+}
