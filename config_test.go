@@ -267,6 +267,20 @@ func TestKnobs(t *testing.T) {
 		}
 	})
 
+	t.Run("uploadMemory", func(t *testing.T) {
+		// upload's buffer budget and Go heap limit follow its task's memory.
+		for _, c := range []struct{ mem, buffer, limit string }{
+			{"512", "100663296", "316MiB"},
+			{"1024", "201326592", "691MiB"},
+		} {
+			env := envOf(t, container(t, model(t, "uploadMemory="+c.mem), "upload"))
+			if env["UPLOAD_BUFFER_BYTES"] != c.buffer || env["GOMEMLIMIT"] != c.limit {
+				t.Errorf("uploadMemory=%s: UPLOAD_BUFFER_BYTES=%q GOMEMLIMIT=%q; want %s and %s",
+					c.mem, env["UPLOAD_BUFFER_BYTES"], env["GOMEMLIMIT"], c.buffer, c.limit)
+			}
+		}
+	})
+
 	t.Run("namespace", func(t *testing.T) {
 		// The stack of model() is "test"; it prefixes every namespace.
 		p := model(t, "namespace=labels.internal")

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"imagelabel/app/upload/memlimit"
 	"imagelabel/infra"
 )
 
@@ -19,9 +20,8 @@ const (
 	rekogPort  = 9090
 )
 
-// Service Connect timeouts of rekog. upload gives a rekog call 20 s (and a
-// buffering slot 2 s, S3 5 s: 27 s in all, under the API's 29 s integration
-// timeout), so the proxy's per-request limit sits just above upload's own
+// Service Connect timeouts of rekog. upload gives a rekog call 20 s (and
+// S3 5 s: 25 s in all, under the API's 29 s integration timeout), so the proxy's per-request limit sits just above upload's own
 // deadline: upload's clean 504 fires first, the proxy only catches a client
 // that forgot its deadline.
 const (
@@ -256,6 +256,11 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 	// Built from rekog's client alias, never written by hand.
 	uploadEnv["REKOG_URL"] = pulumi.String(fmt.Sprintf("http://%s:%d", rekogServer.DNSName, rekogServer.Port))
 	uploadEnv["MAX_UPLOAD_BYTES"] = pulumi.String(strconv.FormatInt(cfg.MaxUploadBytes, 10))
+	// upload's memory scales with its task (docs/services.md): image buffers
+	// within 3/16 of the task, and the Go heap soft-limited to what is left
+	// after the Service Connect proxy's share and those buffers.
+	uploadEnv["UPLOAD_BUFFER_BYTES"] = pulumi.String(strconv.FormatInt(memlimit.BufferBytes(cfg.UploadMemory), 10))
+	uploadEnv["GOMEMLIMIT"] = pulumi.String(memlimit.GoMemLimit(cfg.UploadMemory))
 	// upload starts after rekog exists: a Service Connect client only knows
 	// the endpoints that existed when its task started:
 	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts-deploy.html

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"imagelabel/app/upload/memlimit"
 	"imagelabel/internal/testutil"
 )
 
@@ -119,6 +120,12 @@ func TestComposeConfig(t *testing.T) {
 		}
 	}
 	up := c.Services["upload"]
+	if got, want := up.Environment["GOMEMLIMIT"], memlimit.GoMemLimit(512); got != want {
+		t.Errorf("upload GOMEMLIMIT = %q; want %q, as the deploy sets it for a 512 MiB task", got, want)
+	}
+	if got, want := up.Environment["UPLOAD_BUFFER_BYTES"], fmt.Sprint(memlimit.BufferBytes(512)); got != want {
+		t.Errorf("upload UPLOAD_BUFFER_BYTES = %q; want %q, as the deploy sets it for a 512 MiB task", got, want)
+	}
 	if len(up.Ports) != 1 || !publishedOnLoopback(up.Ports[0], "18080") {
 		t.Errorf("upload ports = %v; want 127.0.0.1:18080 -> 8080 only", up.Ports)
 	}

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"imagelabel/app/upload/memlimit"
 	"imagelabel/internal/build"
 )
 
@@ -53,7 +54,10 @@ const (
 // taskMemory is the memory limit of the upload and rekog containers: the
 // deploy's default Fargate task size (uploadMemory and rekogMemory, 512 MiB),
 // so a service that would run out of memory in AWS does so here too.
-const taskMemory = "512m"
+const (
+	taskMemoryMiB = 512
+	taskMemory    = "512m"
+)
 
 // dockerCLI runs the docker command line. It uses the CLI rather than the
 // Engine API so that the user's Docker context, DOCKER_HOST and credentials
@@ -474,6 +478,9 @@ func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
 			"PORT=" + itoa(containerUpload),
 			"REKOG_URL=" + fmt.Sprintf("http://%s:%d", rekogAlias, containerRekog),
 			"MAX_UPLOAD_BYTES=" + fmt.Sprint(r.cfg.maxUpload),
+			// As the deploy sets them for a task of taskMemory.
+			"UPLOAD_BUFFER_BYTES=" + fmt.Sprint(max(memlimit.BufferBytes(taskMemoryMiB), r.cfg.maxUpload)),
+			"GOMEMLIMIT=" + memlimit.GoMemLimit(taskMemoryMiB),
 		}), []string{"--publish", publish, "--memory", taskMemory}},
 	}
 	for _, s := range specs {

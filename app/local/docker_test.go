@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"imagelabel/app/upload/memlimit"
 	"imagelabel/internal/testutil"
 )
 
@@ -42,6 +44,7 @@ type inspected struct {
 	Config struct {
 		User   string
 		Labels map[string]string
+		Env    []string
 	}
 	HostConfig struct {
 		ReadonlyRootfs bool
@@ -141,6 +144,10 @@ func TestRunContainers(t *testing.T) {
 			t.Errorf("%s memory limit = %d; want 512 MiB, the deploy's task size", svc, c.HostConfig.Memory)
 		}
 		if svc == "upload" {
+			if !slices.Contains(c.Config.Env, "GOMEMLIMIT="+memlimit.GoMemLimit(512)) ||
+				!slices.Contains(c.Config.Env, fmt.Sprint("UPLOAD_BUFFER_BYTES=", memlimit.BufferBytes(512))) {
+				t.Errorf("upload env = %q; want GOMEMLIMIT and UPLOAD_BUFFER_BYTES of a 512 MiB task", c.Config.Env)
+			}
 			continue
 		}
 		// rekog and localaws: no published port, only the internal network,

@@ -3,7 +3,6 @@ package upload
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -12,7 +11,8 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"time"
+	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -33,11 +33,20 @@ type objectStore interface {
 // fileField is the multipart field holding the image (the reference client's name).
 const fileField = "file"
 
-func handleUpload(cfg config, store objectStore, rk *rekogClient) http.Handler {
-	slots := make(chan struct{}, cfg.maxBuffering)
+func handleUpload(cfg config, mem *budget, store objectStore, rk *rekogClient) http.Handler {
+	var inFlight atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log := httpx.Logger(r.Context())
-		opts, err := api.ParseQuery(r.URL.Query(), cfg.defaults)
+		// Each upload in flight costs some memory besides its chunks (its
+		// goroutine, the server's and the multipart reader's buffers): a
+		// few tens of KiB, bounded by capping their number.
+		if inFlight.Add(1) > int64(cfg.maxInFlight) {
+			inFlight.Add(-1)
+			httpx.WriteError(w, r, busy(nil))
+			return
+		}
+		defer inFlight.Add(-1)
+		opts, err := api.ParseRawQuery(r.URL.RawQuery, cfg.defaults)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
@@ -49,82 +58,111 @@ func handleUpload(cfg config, store objectStore, rk *rekogClient) http.Handler {
 			return
 		}
 		// A declared length over the limit is refused before reading; the
-		// real count below catches bodies that lie or are chunked.
+		// real count below catches bodies that lie or are chunked. A declared
+		// length that does not fit the free budget now is refused at once too:
+		// a check, not a charge, so a client that lies about its length holds
+		// nothing it has not sent.
 		if r.ContentLength > cfg.maxUpload {
 			httpx.WriteError(w, r, tooLarge(cfg.maxUpload, nil))
 			return
 		}
-		if err := acquire(r.Context(), slots, cfg.slotWait); err != nil {
-			httpx.WriteError(w, r, err)
+		if r.ContentLength > mem.available() {
+			refuseBusy(w, r, cfg, busy(nil))
 			return
 		}
-		held := true
-		release := func() {
-			if held {
-				held = false
-				<-slots
-			}
+		img, err := receive(w, r, cfg, mem, params["boundary"])
+		if err != nil && errors.Is(err, errBudget) {
+			refuseBusy(w, r, cfg, err)
+			return
 		}
-		defer release() // also when a panic unwinds through here
-		body := multipart.NewReader(http.MaxBytesReader(w, r.Body, cfg.maxUpload), params["boundary"])
-		img, err := readImage(body, cfg.maxUpload, r.ContentLength)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}
-		sum := sha256.Sum256(img.data)
-		key := api.KeyPrefix + hex.EncodeToString(sum[:]) + "." + img.format.ext
-		log.Info("image accepted", "key", key, "size", len(img.data),
+		defer img.buf.release() // also when a panic unwinds through here
+		key := api.KeyPrefix + hex.EncodeToString(img.sum[:]) + "." + img.format.ext
+		size := int64(img.buf.Len())
+		log.Info("image accepted", "key", key, "size", size,
 			"content_type", img.format.contentType, "width", img.width, "height", img.height)
-		err = put(r.Context(), cfg, store, key, img, sum[:])
-		release() // the bytes are in S3 now (or never will be); labeling needs only the key
+		err = put(r.Context(), cfg, store, key, img)
+		img.buf.release() // stored (or never will be): labeling needs only the key
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}
 		labels, err := rk.labels(r.Context(), key, opts)
+		if err != nil && errors.Is(r.Context().Err(), context.Canceled) {
+			// The client went away: the labeling was stopped with it (the
+			// request's context is the call's), and nobody reads an answer.
+			log.Info("client disconnected; labeling stopped, the image stays stored", "key", key)
+			return
+		}
 		if err != nil {
 			httpx.WriteError(w, r, storedButUnlabeled(key, err))
 			return
 		}
 		httpx.WriteJSON(w, r, http.StatusOK, api.UploadResponse{
-			Key: key, Size: int64(len(img.data)), ContentType: img.format.contentType, Labels: labels,
+			Key: key, Size: size, ContentType: img.format.contentType, Labels: labels,
 		})
 	})
 }
 
-// acquire takes a buffering slot, waiting at most wait.
-func acquire(ctx context.Context, slots chan struct{}, wait time.Duration) error {
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case slots <- struct{}{}:
-		return nil
-	case <-t.C:
-		return &api.Error{Code: api.CodeUnavailable, Message: "too many uploads in progress, retry later"}
-	case <-ctx.Done():
-		return &api.Error{Code: api.CodeBadRequest, Message: "request cancelled", Err: ctx.Err()}
+// receive reads and verifies the image of r's multipart body at cfg's pace,
+// buffering it in chunks of mem, then reads the rest of the body (so that a
+// client disconnect is noticed while the image is labeled). The caller
+// releases the image's buffer. Errors are *api.Error.
+func receive(w http.ResponseWriter, r *http.Request, cfg config, mem *budget, boundary string) (*imageFile, error) {
+	paced := newPacedBody(w, r, cfg.pace)
+	body := http.MaxBytesReader(w, paced, cfg.maxUpload)
+	img, err := readImage(multipart.NewReader(body, boundary), cfg.maxUpload, mem)
+	if err != nil {
+		return nil, err
 	}
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		img.buf.release()
+		return nil, bodyError(cfg.maxUpload, err)
+	}
+	return img, nil
+}
+
+// refuseBusy answers 503 (with Retry-After) at once, then reads and drops
+// the rest of the body (at most MAX_UPLOAD_BYTES, within the server's
+// ReadTimeout), holding no memory: a client still sending then reads the
+// answer instead of a reset connection.
+// A client waiting for "100 Continue" has sent no body yet: reading would ask
+// it for the body, so it gets the answer alone.
+func refuseBusy(w http.ResponseWriter, r *http.Request, cfg config, err error) {
+	httpx.WriteError(w, r, err)
+	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return
+	}
+	_ = http.NewResponseController(w).Flush()
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, cfg.maxUpload))
 }
 
 func tooLarge(limit int64, err error) *api.Error {
-	return &api.Error{Code: api.CodeTooLarge, Message: fmt.Sprintf("upload is larger than %d bytes", limit), Err: err}
+	return &api.Error{Code: api.CodeTooLarge, Message: "upload is larger than " + api.FormatBytes(limit), Err: err}
+}
+
+// busy is the answer when the image does not fit the buffer budget now.
+func busy(err error) *api.Error {
+	return &api.Error{Code: api.CodeUnavailable, Message: "too many uploads in progress, retry later", Err: err}
 }
 
 // imageFile is a fully read, verified upload.
 type imageFile struct {
-	data          []byte
+	buf           *chunkBuf
+	sum           [32]byte
 	format        *format
 	width, height int
 }
 
 // readImage finds the field "file" in mr (other fields are skipped) and
-// reads it: signature first (JPEG or PNG, else 415), then the header alone
-// (dimensions refused before the rest is read), then the rest, whose
-// structure is verified without decoding pixels. sizeHint (the request's
-// Content-Length, -1 if unknown) presizes the buffer once the header passed.
-// Errors are *api.Error.
-func readImage(mr *multipart.Reader, limit, sizeHint int64) (*imageFile, error) {
+// reads it into chunks of mem: signature first (JPEG or PNG, else 415), then
+// the header alone (dimensions refused before the rest is read), then the
+// rest, whose structure is verified without decoding pixels. Errors are
+// *api.Error.
+func readImage(mr *multipart.Reader, limit int64, mem *budget) (*imageFile, error) {
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF { //nolint:errorlint // a clean end of parts is io.EOF itself; a wrapped EOF means a malformed body
@@ -139,16 +177,29 @@ func readImage(mr *multipart.Reader, limit, sizeHint int64) (*imageFile, error) 
 			}
 			continue
 		}
-		return readFile(part, limit, sizeHint)
+		buf := newChunkBuf(mem)
+		img, err := readFile(part, limit, buf)
+		if err != nil {
+			buf.release()
+			return nil, err
+		}
+		return img, nil
 	}
 }
 
 // bodyError classifies a failure to read the request body: too large (the
-// MaxBytesReader tripped) or malformed multipart.
+// MaxBytesReader tripped), too slow (408), over the buffer budget (503) or
+// malformed multipart.
 func bodyError(limit int64, err error) *api.Error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	switch {
+	case errors.As(err, &mbe):
 		return tooLarge(limit, err)
+	case errors.Is(err, errBodyTimeout):
+		return &api.Error{Code: api.CodeRequestTimeout, Err: err,
+			Message: "the request body arrived too slowly or stalled; send it again"}
+	case errors.Is(err, errBudget):
+		return busy(err)
 	}
 	return &api.Error{Code: api.CodeBadRequest, Message: "malformed multipart body", Err: err}
 }
@@ -168,35 +219,36 @@ func (e *errReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func readFile(part io.Reader, limit, sizeHint int64) (*imageFile, error) {
+// readFile reads one image into buf. The signature and header go through a
+// tee into buf; the rest is read straight into buf's chunks.
+func readFile(part io.Reader, limit int64, buf *chunkBuf) (*imageFile, error) {
 	body := &errReader{r: part}
-	var buf bytes.Buffer
-	tee := io.TeeReader(body, &buf)
+	tee := io.TeeReader(body, buf)
+	// bodyErr is the first failure of the body or of the budget.
+	bodyErr := func() error {
+		if body.err != nil {
+			return bodyError(limit, body.err)
+		}
+		if buf.err != nil {
+			return bodyError(limit, buf.err)
+		}
+		return nil
+	}
 
 	var head [8]byte
 	n, err := io.ReadFull(tee, head[:])
-	if body.err != nil {
-		return nil, bodyError(limit, body.err)
+	if e := bodyErr(); e != nil {
+		return nil, e
 	}
-	if n == 0 {
-		return nil, &api.Error{Code: api.CodeEmptyFile, Message: `the field "file" is empty`}
+	f, err := sniffHead(head[:n], err)
+	if err != nil {
+		return nil, err
 	}
-	f := sniff(head[:n])
-	if f == nil && n < len(head) && (bytes.HasPrefix(pngSignature, head[:n]) || bytes.HasPrefix(jpegPrefix, head[:n])) {
-		return nil, &api.Error{Code: api.CodeMalformedImage, Message: "the image is truncated", Err: err}
-	}
-	if f == nil {
-		return nil, &api.Error{Code: api.CodeUnsupportedImage, Message: "only JPEG and PNG images are accepted (judged by content)"}
-	}
-	if err != nil { // fewer than 8 bytes but a matching prefix
-		return nil, &api.Error{Code: api.CodeMalformedImage, Message: "the image is truncated", Err: err}
-	}
-
 	// Decode the header only: DecodeConfig stops after IHDR (PNG) or the
 	// SOF segment (JPEG) and allocates nothing for pixels.
 	cfg, err := f.decodeConfig(io.MultiReader(bytes.NewReader(head[:]), tee))
-	if body.err != nil {
-		return nil, bodyError(limit, body.err)
+	if e := bodyErr(); e != nil {
+		return nil, e
 	}
 	if err != nil {
 		return nil, &api.Error{Code: api.CodeMalformedImage, Message: "the image header is malformed or truncated", Err: err}
@@ -208,35 +260,47 @@ func readFile(part io.Reader, limit, sizeHint int64) (*imageFile, error) {
 		}
 		return nil, &api.Error{Code: api.CodeMalformedImage, Message: "the image has no pixels", Err: err}
 	}
-
-	// One allocation of about the body's size instead of doubling growth
-	// (which peaks near twice the file size): memory per upload stays
-	// close to MAX_UPLOAD_BYTES.
-	if sizeHint > int64(buf.Len()) && sizeHint <= limit {
-		buf.Grow(int(sizeHint) - buf.Len() + bytes.MinRead)
-	}
 	if _, err := buf.ReadFrom(body); err != nil {
 		return nil, bodyError(limit, err)
 	}
-	data := buf.Bytes()
-	if err := f.verify(data); err != nil {
+	if err := f.verify(buf); err != nil {
 		return nil, &api.Error{Code: api.CodeMalformedImage, Message: "the image is truncated or corrupt", Err: err}
 	}
-	return &imageFile{data: data, format: f, width: cfg.Width, height: cfg.Height}, nil
+	return &imageFile{buf: buf, sum: buf.sha256(), format: f, width: cfg.Width, height: cfg.Height}, nil
+}
+
+// sniffHead judges the first (up to 8) bytes of the file, readErr being the
+// error of reading them: an empty field, a truncated signature, or neither
+// JPEG nor PNG.
+func sniffHead(head []byte, readErr error) (*format, error) {
+	if len(head) == 0 {
+		return nil, &api.Error{Code: api.CodeEmptyFile, Message: `the field "file" is empty`}
+	}
+	f := sniff(head)
+	if f == nil && len(head) < 8 && (bytes.HasPrefix(pngSignature, head) || bytes.HasPrefix(jpegPrefix, head)) {
+		return nil, &api.Error{Code: api.CodeMalformedImage, Message: "the image is truncated", Err: readErr}
+	}
+	if f == nil {
+		return nil, &api.Error{Code: api.CodeUnsupportedImage, Message: "only JPEG and PNG images are accepted (judged by content)"}
+	}
+	if readErr != nil { // fewer than 8 bytes but a matching prefix
+		return nil, &api.Error{Code: api.CodeMalformedImage, Message: "the image is truncated", Err: readErr}
+	}
+	return f, nil
 }
 
 // put stores img under key. The SHA-256 we computed anyway goes along as the
 // object's checksum, so S3 rejects a body damaged in transit.
-func put(ctx context.Context, cfg config, store objectStore, key string, img *imageFile, sum []byte) error {
+func put(ctx context.Context, cfg config, store objectStore, key string, img *imageFile) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.storeTimeout)
 	defer cancel()
 	_, err := store.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:         aws.String(cfg.bucket),
 		Key:            aws.String(key),
-		Body:           bytes.NewReader(img.data),
-		ContentLength:  aws.Int64(int64(len(img.data))),
+		Body:           img.buf.reader(),
+		ContentLength:  aws.Int64(int64(img.buf.Len())),
 		ContentType:    aws.String(img.format.contentType),
-		ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum)),
+		ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(img.sum[:])),
 	})
 	if err != nil {
 		// No key in the answer: nothing is known to be stored.
@@ -268,7 +332,7 @@ func handleLabels(cfg config, rk *rekogClient) http.Handler {
 			httpx.WriteError(w, r, err)
 			return
 		}
-		opts, err := api.ParseQuery(r.URL.Query(), cfg.defaults)
+		opts, err := api.ParseRawQuery(r.URL.RawQuery, cfg.defaults)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return

@@ -2,6 +2,7 @@ package upload
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ type env struct {
 	rekog *fakeRekog
 	logs  *testutil.SyncBuffer
 	cfg   config
+	mem   *budget
 }
 
 func newEnv(t *testing.T, respond func(int, http.ResponseWriter), edit ...func(*config)) *env {
@@ -39,7 +42,8 @@ func newEnv(t *testing.T, respond func(int, http.ResponseWriter), edit ...func(*
 	for _, f := range edit {
 		f(&e.cfg)
 	}
-	e.h = newHandler(e.cfg, e.store, newRekogClient(e.cfg), slog.New(slog.NewJSONHandler(e.logs, nil)))
+	e.mem = newBudget(e.cfg.bufferBytes)
+	e.h = newHandler(e.cfg, e.mem, e.store, newRekogClient(e.cfg), slog.New(slog.NewJSONHandler(e.logs, nil)))
 	return e
 }
 
@@ -90,6 +94,15 @@ func TestUploadSuccess(t *testing.T) {
 	}{
 		{"png", "png", "image/png", pngBytes(t, 64, 48, 1)},
 		{"jpeg", "jpg", "image/jpeg", jpegBytes(t, 64, 48, 1)},
+		// Spans several buffer chunks (structure checks, hash and store
+		// read across chunk boundaries).
+		{"png of several chunks", "png", "image/png", pngBytes(t, 300, 300, 2)},
+		{"jpeg of several chunks", "jpg", "image/jpeg", jpegBytes(t, 400, 400, 2)},
+		// Bytes after IEND / EOI are accepted and stored as sent, e.g. the
+		// video some phones append to their JPEGs (motion photos).
+		{"png with data after IEND", "png", "image/png", append(pngBytes(t, 16, 16, 3), "trailing data"...)},
+		{"jpeg with a video after EOI", "jpg", "image/jpeg",
+			append(jpegBytes(t, 16, 16, 3), append([]byte("\x00\x00\x00\x18ftypmp42"), make([]byte, 100<<10)...)...)},
 	} {
 		e := newEnv(t, nil)
 		req := uploadReq(t, "?maxLabels=7&minConfidence=55&includeCategories=Animals%20and%20Pets&excludeLabels=Person,Car", tt.data)
@@ -191,6 +204,8 @@ func TestUploadBadInputs(t *testing.T) {
 		{"gif", func() *http.Request { return uploadReq(t, "", gifBytes(t)) }, 415, api.CodeUnsupportedImage},
 		{"webp", func() *http.Request { return uploadReq(t, "", []byte("RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00")) }, 415, api.CodeUnsupportedImage},
 		{"bmp", func() *http.Request { return uploadReq(t, "", []byte("BM\x3a\x00\x00\x00\x00\x00\x00\x00\x36\x00")) }, 415, api.CodeUnsupportedImage},
+		{"query with a bad escape", func() *http.Request { return uploadReq(t, "?maxLabels=%zz", pngData) }, 400, api.CodeInvalidOption},
+		{"query with ';'", func() *http.Request { return uploadReq(t, "?maxLabels=1;minConfidence=200", pngData) }, 400, api.CodeInvalidOption},
 		{"png signature only", func() *http.Request { return uploadReq(t, "", pngData[:8]) }, 400, api.CodeMalformedImage},
 		{"png 5 bytes", func() *http.Request { return uploadReq(t, "", pngData[:5]) }, 400, api.CodeMalformedImage},
 		{"png cut in IHDR", func() *http.Request { return uploadReq(t, "", pngData[:20]) }, 400, api.CodeMalformedImage},
@@ -379,37 +394,189 @@ func TestUploadStoreFailures(t *testing.T) {
 	}
 
 	// A panic anywhere in the handler becomes a 500 JSON error.
-	e = newEnv(t, nil, func(c *config) { c.maxBuffering = 1; c.slotWait = 200 * time.Millisecond })
+	e = newEnv(t, nil, func(c *config) { c.bufferBytes = chunkSize })
 	e.store.panic = true
 	r = do(t, e.h, uploadReq(t, "", data))
 	if r.status != 500 || r.err.Error.Code != api.CodeInternal || strings.Contains(r.raw, "exploded") {
 		t.Errorf("panicking store: POST /upload = %d %s; want 500 internal without details", r.status, r.raw)
 	}
-	// ...and its only buffering slot was released: the next upload works.
+	// ...and the budget's only chunk was released: the next upload works.
 	e.store.panic = false
 	if r := do(t, e.h, uploadReq(t, "", data)); r.status != 200 {
-		t.Fatalf("upload after panic = %d %s; want 200 (slot leaked?)", r.status, r.raw)
+		t.Fatalf("upload after panic = %d %s; want 200 (buffer leaked?)", r.status, r.raw)
 	}
 }
 
-func TestUploadBufferingSlots(t *testing.T) {
-	// One slot, held by an upload whose body never ends: the next upload
-	// waits slotWait and gets 503.
-	e := newEnv(t, nil, func(c *config) { c.maxBuffering = 1; c.slotWait = 100 * time.Millisecond })
+// TestUploadBudget: memory is charged as bytes arrive, never for a declared
+// length; what does not fit the budget is 503 with Retry-After at once, and
+// every chunk comes back afterwards.
+func TestUploadBudget(t *testing.T) {
+	e := newEnv(t, nil, func(c *config) { c.bufferBytes = 4 * chunkSize; c.maxUpload = 1 << 20 })
+	// A body that has sent a few bytes and then trickles holds one chunk,
+	// even though it declares 200 KiB.
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	started := make(chan struct{})
 	go func() {
 		req := httptest.NewRequest("POST", "/upload", pr)
 		req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
-		close(started)
+		req.ContentLength = 200 << 10
 		e.h.ServeHTTP(httptest.NewRecorder(), req)
 	}()
-	<-started
-	_, _ = io.WriteString(pw, "--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\x89PNG")
-	r := do(t, e.h, uploadReq(t, "", pngBytes(t, 8, 8, 1)))
-	if r.status != 503 || r.err.Error.Code != api.CodeUnavailable {
-		t.Errorf("upload while all slots are taken = %d %s; want 503", r.status, r.raw)
+	_, _ = io.WriteString(pw, "--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\x89PNG\r\n\x1a\n")
+	waitFor(t, func() bool { return e.mem.available() == 3*chunkSize })
+
+	small := pngBytes(t, 8, 8, 1)
+	if r := do(t, e.h, uploadReq(t, "", small)); r.status != 200 {
+		t.Errorf("small upload next to a trickling one = %d %s; want 200", r.status, r.raw)
+	}
+	// A declared length over what is free now: 503 before reading.
+	big := bigPNG(3*chunkSize+100, 1)
+	if r := do(t, e.h, uploadReq(t, "", big)); r.status != 503 || r.err.Error.Code != api.CodeUnavailable ||
+		r.header.Get("Retry-After") == "" {
+		t.Errorf("upload over the free budget = %d %s (Retry-After %q); want 503 with Retry-After",
+			r.status, r.raw, r.header.Get("Retry-After"))
+	}
+	// The same body without a length runs out of chunks while arriving.
+	req := uploadReq(t, "", big)
+	req.ContentLength = -1
+	req.Body = io.NopCloser(io.MultiReader(req.Body))
+	if r := do(t, e.h, req); r.status != 503 || r.err.Error.Code != api.CodeUnavailable {
+		t.Errorf("chunked upload over the budget = %d %s; want 503", r.status, r.raw)
+	}
+	if got := e.mem.available(); got != 3*chunkSize {
+		t.Errorf("free budget after the refusals = %d; want %d (chunks leaked)", got, 3*chunkSize)
+	}
+	pw.Close()
+	waitFor(t, func() bool { return e.mem.available() == 4*chunkSize })
+}
+
+// TestUploadInFlightCap: uploads beyond maxInFlight get 503 at once, and a
+// finished upload frees its place.
+func TestUploadInFlightCap(t *testing.T) {
+	e := newEnv(t, nil, func(c *config) { c.maxInFlight = 2 })
+	var pws []*io.PipeWriter
+	done := make(chan struct{}, 2)
+	for range 2 {
+		pr, pw := io.Pipe()
+		pws = append(pws, pw)
+		go func() {
+			req := httptest.NewRequest("POST", "/upload", pr)
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+			e.h.ServeHTTP(httptest.NewRecorder(), req)
+			done <- struct{}{}
+		}()
+		_, _ = io.WriteString(pw, "--B\r\n")
+	}
+	data := pngBytes(t, 8, 8, 2)
+	if r := do(t, e.h, uploadReq(t, "", data)); r.status != 503 || r.header.Get("Retry-After") == "" {
+		t.Errorf("third upload with a cap of 2 = %d %s; want 503 with Retry-After", r.status, r.raw)
+	}
+	pws[0].Close()
+	<-done
+	if r := do(t, e.h, uploadReq(t, "", data)); r.status != 200 {
+		t.Errorf("upload after one finished = %d %s; want 200", r.status, r.raw)
+	}
+	pws[1].Close()
+	<-done
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 5 s")
+		}
+	}
+}
+
+func TestGetLabelsMalformedQuery(t *testing.T) {
+	e := newEnv(t, nil)
+	key := keyOf([]byte("x"), "png")
+	for _, q := range []string{"maxLabels=%zz", "maxLabels=1;minConfidence=200"} {
+		r := do(t, e.h, httptest.NewRequest("GET", "/labels/"+key+"?"+q, nil))
+		if r.status != 400 || r.err.Error.Code != api.CodeInvalidOption {
+			t.Errorf("GET /labels/...?%s = %d %s; want 400 invalid_option", q, r.status, r.raw)
+		}
+	}
+	if e.rekog.calls() != 0 {
+		t.Errorf("rekog called %d times for malformed queries; want 0", e.rekog.calls())
+	}
+}
+
+// TestUploadClientGoneStopsLabeling: a client that disconnects while its
+// image is being labeled cancels the call to rekog (which cancels its
+// DetectLabels); the image stays stored.
+func TestUploadClientGoneStopsLabeling(t *testing.T) {
+	called, cancelled := make(chan struct{}), make(chan struct{})
+	rk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		close(called)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(10 * time.Second):
+			okLabels(w)
+		}
+	}))
+	t.Cleanup(rk.Close)
+	cfg := testConfig(rk.URL)
+	cfg.labelTimeout = 20 * time.Second // longer than the test waits: only the disconnect can cancel
+	store := newFakeStore()
+	logs := &testutil.SyncBuffer{}
+	srv := httptest.NewServer(newHandler(cfg, newBudget(cfg.bufferBytes), store, newRekogClient(cfg), slog.New(slog.NewJSONHandler(logs, nil))))
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req := uploadReq(t, "", pngBytes(t, 16, 16, 9))
+	req = req.WithContext(ctx)
+	req.URL, _ = url.Parse(srv.URL + "/upload")
+	req.RequestURI = ""
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	select {
+	case <-called:
+	case <-time.After(5 * time.Second):
+		t.Fatal("rekog never called")
+	}
+	cancel()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the labeling went on after the client disconnected")
+	}
+	<-errc
+	if store.count() != 1 {
+		t.Errorf("%d objects stored; want 1 (the image stays stored)", store.count())
+	}
+}
+
+// TestUploadLabelingOutlivesBodyDeadline: the body's read deadline is lifted
+// once the body is in, so a labeling longer than the stall limit is not cut
+// short by it (the connection's background read would cancel the request).
+func TestUploadLabelingOutlivesBodyDeadline(t *testing.T) {
+	e := newEnv(t, func(_ int, w http.ResponseWriter) {
+		time.Sleep(600 * time.Millisecond)
+		okLabels(w)
+	}, func(c *config) { c.pace.stall = 100 * time.Millisecond })
+	srv := httptest.NewServer(e.h)
+	t.Cleanup(srv.Close)
+	req := uploadReq(t, "", pngBytes(t, 16, 16, 11))
+	req.URL, _ = url.Parse(srv.URL + "/upload")
+	req.RequestURI = ""
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		raw, _ := io.ReadAll(resp.Body)
+		t.Errorf("upload with labeling longer than the stall limit = %d %s; want 200", resp.StatusCode, raw)
 	}
 }
 
@@ -611,12 +778,22 @@ func TestLoadConfig(t *testing.T) {
 		return m
 	}
 	c, err = loadConfig(env(with("MAX_UPLOAD_BYTES", "2048")))
-	if err != nil || c.maxUpload != 2048 {
-		t.Errorf("MAX_UPLOAD_BYTES=2048: %+v, %v", c.maxUpload, err)
+	if err != nil || c.maxUpload != 2048 || c.bufferBytes != 96<<20 {
+		t.Errorf("MAX_UPLOAD_BYTES=2048: max %d buffer %d, %v; want 2048 and the default 96 MiB", c.maxUpload, c.bufferBytes, err)
+	}
+	c, err = loadConfig(env(with("UPLOAD_BUFFER_BYTES", "33554432")))
+	if err != nil || c.bufferBytes != 32<<20 {
+		t.Errorf("UPLOAD_BUFFER_BYTES=33554432: %d, %v", c.bufferBytes, err)
+	}
+	// The budget always fits one upload of the largest size.
+	c, err = loadConfig(env(with("MAX_UPLOAD_BYTES", "209715200")))
+	if err != nil || c.bufferBytes != 200<<20 {
+		t.Errorf("MAX_UPLOAD_BYTES=200 MiB: buffer %d, %v; want 200 MiB", c.bufferBytes, err)
 	}
 	for _, m := range []map[string]string{
 		with("BUCKET", ""), with("REKOG_URL", ""), with("REKOG_URL", "rekog:9090"), with("REKOG_URL", "ftp://x"),
 		with("MAX_UPLOAD_BYTES", "ten"), with("MAX_UPLOAD_BYTES", "0"), with("MAX_LABELS", "1001"), with("MIN_CONFIDENCE", "-5"),
+		with("UPLOAD_BUFFER_BYTES", "lots"), with("UPLOAD_BUFFER_BYTES", "1048576"), // under MAX_UPLOAD_BYTES
 	} {
 		if _, err := loadConfig(env(m)); err == nil {
 			t.Errorf("loadConfig(%v) = nil error; want error", m)

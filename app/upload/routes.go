@@ -8,10 +8,11 @@ import (
 	"imagelabel/app/upload/web"
 )
 
-// newHandler returns upload's whole HTTP API behind the shared middleware.
-func newHandler(cfg config, store objectStore, rk *rekogClient, log *slog.Logger) http.Handler {
+// newHandler returns upload's whole HTTP API behind the shared middleware;
+// images are buffered within mem.
+func newHandler(cfg config, mem *budget, store objectStore, rk *rekogClient, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	for _, rt := range routes(cfg, store, rk) {
+	for _, rt := range routes(cfg, mem, store, rk) {
 		mux.Handle(rt.pattern, rt.handler)
 	}
 	return httpx.Wrap(log, mux)
@@ -24,13 +25,13 @@ type route struct {
 
 // routes is upload's public API, the one table both the mux and Patterns
 // read.
-func routes(cfg config, store objectStore, rk *rekogClient) []route {
+func routes(cfg config, mem *budget, store objectStore, rk *rekogClient) []route {
 	return []route{
 		{"GET /healthz", httpx.HandleHealthz()},
 		{"GET /getInfo", handleInfo(cfg, rk)},
 		{"GET /{$}", web.Handler()},
 		{"GET /assets/", web.Handler()},
-		{"POST /upload", handleUpload(cfg, store, rk)},
+		{"POST /upload", handleUpload(cfg, mem, store, rk)},
 		{"GET /labels/{key...}", handleLabels(cfg, rk)},
 	}
 }
@@ -40,7 +41,7 @@ func routes(cfg config, store objectStore, rk *rekogClient) []route {
 // in the root package), so a route added here cannot silently stay private.
 func Patterns() []string {
 	var out []string
-	for _, rt := range routes(config{}, nil, nil) {
+	for _, rt := range routes(config{}, nil, nil, nil) {
 		out = append(out, rt.pattern)
 	}
 	return out

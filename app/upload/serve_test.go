@@ -470,8 +470,9 @@ func TestServeBodyLimits(t *testing.T) {
 	req, _ := http.NewRequest("POST", s.uploadURL+"/upload", io.MultiReader(body))
 	req.Header.Set("Content-Type", ct)
 	req.ContentLength = -1
-	if r := send(t, req); r.status != 413 || r.err.Error.Code != api.CodeTooLarge {
-		t.Errorf("chunked oversize body = %d %s; want 413", r.status, r.raw)
+	if r := send(t, req); r.status != 413 || r.err.Error.Code != api.CodeTooLarge ||
+		r.err.Error.Message != "upload is larger than 10 MiB" {
+		t.Errorf("chunked oversize body = %d %s; want 413 saying \"upload is larger than 10 MiB\"", r.status, r.raw)
 	}
 
 	// Declared too large: refused before reading.

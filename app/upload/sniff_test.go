@@ -37,7 +37,7 @@ func TestVerifyJPEGStructure(t *testing.T) {
 		"data after EOI":    join(soi, seg(0xC0, make([]byte, 15)), seg(0xDA, make([]byte, 10)), scan, eoi, []byte("trailing motion-photo data")),
 	}
 	for name, b := range good {
-		if err := verifyJPEG(b); err != nil {
+		if err := verifyJPEG(bufOf(b)); err != nil {
 			t.Errorf("verifyJPEG(%s) = %v; want nil", name, err)
 		}
 	}
@@ -50,7 +50,7 @@ func TestVerifyJPEGStructure(t *testing.T) {
 		"not a JPEG":            []byte("GIF89a"),
 	}
 	for name, b := range bad {
-		if err := verifyJPEG(b); err == nil {
+		if err := verifyJPEG(bufOf(b)); err == nil {
 			t.Errorf("verifyJPEG(%s) = nil; want an error", name)
 		}
 	}
@@ -62,16 +62,16 @@ func TestVerifyEveryTruncation(t *testing.T) {
 	for _, f := range []struct {
 		name   string
 		data   []byte
-		verify func([]byte) error
+		verify func(*chunkBuf) error
 	}{
 		{"png", pngBytes(t, 20, 20, 1), verifyPNG},
 		{"jpeg", jpegBytes(t, 20, 20, 1), verifyJPEG},
 	} {
-		if err := f.verify(f.data); err != nil {
+		if err := f.verify(bufOf(f.data)); err != nil {
 			t.Fatalf("verify(whole %s) = %v", f.name, err)
 		}
 		for n := range len(f.data) {
-			if err := f.verify(f.data[:n]); err == nil {
+			if err := f.verify(bufOf(f.data[:n])); err == nil {
 				t.Errorf("verify(%s cut at %d of %d) = nil; want an error", f.name, n, len(f.data))
 			}
 		}
@@ -109,7 +109,7 @@ func TestBombHeaderAllocatesLittle(t *testing.T) {
 	var ms0, ms1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
-	_, err := readImage(multipart.NewReader(bytes.NewReader(raw), params["boundary"]), 10<<20, 10<<20)
+	_, err := readImage(multipart.NewReader(bytes.NewReader(raw), params["boundary"]), 10<<20, newBudget(16<<20))
 	runtime.ReadMemStats(&ms1)
 	var e *api.Error
 	if !errors.As(err, &e) || e.Code != api.CodeDimensionsTooBig {
@@ -118,4 +118,13 @@ func TestBombHeaderAllocatesLittle(t *testing.T) {
 	if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 1<<20 {
 		t.Errorf("readImage(bomb) allocated %d bytes; want < 1 MiB", alloc)
 	}
+}
+
+// bufOf returns a chunkBuf over b (no budget, no copy).
+func bufOf(b []byte) *chunkBuf {
+	c := &chunkBuf{n: len(b)}
+	for i := 0; i < len(b); i += chunkSize {
+		c.chunks = append(c.chunks, b[i:min(i+chunkSize, len(b))])
+	}
+	return c
 }

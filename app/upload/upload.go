@@ -16,6 +16,7 @@ import (
 	"imagelabel/app/internal/api"
 	"imagelabel/app/internal/awsconf"
 	"imagelabel/app/internal/httpx"
+	"imagelabel/app/upload/memlimit"
 )
 
 // DefaultPort is upload's port when PORT is unset.
@@ -26,8 +27,7 @@ const DefaultPort = "8080"
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
 const DefaultMaxUploadBytes = 10 << 20
 
-// Deadlines of one upload. The wait for a buffering slot, the store and the
-// labeling add up to at most 27 s, under the API's 29 s integration timeout
+// Deadlines of one upload. The store and the labeling add up to at most 25 s, under the API's 29 s integration timeout
 // (API Gateway's maximum is 30 s), so the client gets our 502/503/504 with the
 // key instead of API Gateway's bare 503/504. The body itself crosses the VPC
 // link from API Gateway, which has already buffered it, in well under 1 s.
@@ -37,20 +37,22 @@ const (
 	labelTimeout = 20 * time.Second
 	// retryBackoff is the pause before the one retry of a call to rekog.
 	retryBackoff = 250 * time.Millisecond
-	// maxBuffering bounds uploads held in memory at once (each up to
-	// MAX_UPLOAD_BYTES, so at most ~160 MiB with the default, which fits the
-	// smallest Fargate task); further uploads wait for a slot up to slotWait.
-	maxBuffering = 16
-	slotWait     = 2 * time.Second
+	// maxInFlight caps uploads in progress (503 beyond): with their
+	// non-image memory of a few tens of KiB each, within the overhead
+	// allowance of the memory bound (app/upload/memlimit).
+	maxInFlight = 512
 )
 
 // Budget is the longest upload's own deadlines let a request run once its
-// body has arrived (slot wait, store, labeling with its retry). The deploy
-// keeps the API's integration timeout above it (tested there).
-const Budget = slotWait + storeTimeout + labelTimeout
+// body has arrived (store, labeling with its retry). The deploy keeps the
+// API's integration timeout above it (tested there). No wait for memory
+// counts here: an upload that does not fit is answered 503 at once.
+const Budget = storeTimeout + labelTimeout
 
-// limits: ReadTimeout lets a 10 MiB body arrive at ~1.4 Mbit/s; WriteTimeout
-// runs from the end of the headers, so it covers the body plus both deadlines.
+// limits: ReadTimeout is the body's overall bound (defaultPace.total, which
+// the handler also enforces, with a stall limit and a minimum rate);
+// WriteTimeout runs from the end of the headers, so it covers the body plus
+// both deadlines.
 var limits = httpx.Limits{
 	ReadHeaderTimeout: 10 * time.Second,
 	ReadTimeout:       60 * time.Second,
@@ -70,8 +72,9 @@ type config struct {
 	storeTimeout time.Duration
 	labelTimeout time.Duration
 	retryBackoff time.Duration
-	maxBuffering int
-	slotWait     time.Duration
+	bufferBytes  int64
+	maxInFlight  int
+	pace         pace
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -81,8 +84,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		storeTimeout: storeTimeout,
 		labelTimeout: labelTimeout,
 		retryBackoff: retryBackoff,
-		maxBuffering: maxBuffering,
-		slotWait:     slotWait,
+		bufferBytes:  memlimit.DefaultBufferBytes,
+		maxInFlight:  maxInFlight,
+		pace:         defaultPace,
 	}
 	if c.bucket == "" {
 		return c, fmt.Errorf("upload: BUCKET is required")
@@ -102,6 +106,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("upload: MAX_UPLOAD_BYTES=%q: want an integer from 1024 to %d", v, 1<<30)
 		}
 		c.maxUpload = n
+	}
+	// At least one upload of the largest size must fit the budget.
+	c.bufferBytes = max(c.bufferBytes, c.maxUpload)
+	if v := getenv("UPLOAD_BUFFER_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < c.maxUpload || n > 1<<40 {
+			return c, fmt.Errorf("upload: UPLOAD_BUFFER_BYTES=%q: want an integer from MAX_UPLOAD_BYTES (%d) to %d", v, c.maxUpload, int64(1)<<40)
+		}
+		c.bufferBytes = n
 	}
 	d, err := api.DefaultOptions(getenv)
 	if err != nil {
@@ -138,7 +151,7 @@ func Serve(ctx context.Context, ln net.Listener, getenv func(string) string, log
 	}
 	store := awsconf.NewS3(awsCfg, getenv)
 	log.Info("starting", "bucket", cfg.bucket, "region", awsCfg.Region, "rekog_url", cfg.rekogURL.String(),
-		"max_upload_bytes", cfg.maxUpload, "max_labels", cfg.defaults.MaxLabels,
+		"max_upload_bytes", cfg.maxUpload, "upload_buffer_bytes", cfg.bufferBytes, "max_labels", cfg.defaults.MaxLabels,
 		"min_confidence", cfg.defaults.MinConfidence, "endpoint", awsconf.Endpoint(getenv, "S3"))
-	return httpx.Serve(ctx, ln, newHandler(cfg, store, newRekogClient(cfg), log), limits, log)
+	return httpx.Serve(ctx, ln, newHandler(cfg, newBudget(cfg.bufferBytes), store, newRekogClient(cfg), log), limits, log)
 }

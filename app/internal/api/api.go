@@ -131,6 +131,19 @@ func optErr(param, msg string) error {
 	return &Error{Code: CodeInvalidOption, Message: param + " " + msg}
 }
 
+// ParseRawQuery parses raw (a URL's RawQuery) strictly and reads the options
+// from it as ParseQuery does. A query that does not parse (a bad %-escape, a
+// ';' separator) is an *Error with code CodeInvalidOption instead of being
+// silently dropped, as url.URL.Query would.
+func ParseRawQuery(raw string, defaults Options) (Options, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return defaults, &Error{Code: CodeInvalidOption, Err: err,
+			Message: "malformed query string (use & between parameters and valid %-escapes)"}
+	}
+	return ParseQuery(q, defaults)
+}
+
 // ParseQuery reads maxLabels, minConfidence, includeCategories and
 // excludeLabels from q over defaults (filters may be comma-separated and/or
 // repeated) and validates the result. Errors are *Error with code

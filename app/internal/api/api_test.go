@@ -159,3 +159,18 @@ func TestStatusTable(t *testing.T) {
 		t.Errorf("AsError(plain) = %+v; want internal with a generic message", e)
 	}
 }
+
+func TestParseRawQuery(t *testing.T) {
+	defaults := Options{MaxLabels: 10, MinConfidence: 70}
+	o, err := ParseRawQuery("maxLabels=3&minConfidence=55.5", defaults)
+	if err != nil || o.MaxLabels != 3 || o.MinConfidence != 55.5 {
+		t.Errorf("ParseRawQuery(valid) = %+v, %v", o, err)
+	}
+	for _, raw := range []string{"maxLabels=%zz", "maxLabels=1;minConfidence=200", "excludeLabels=a%2"} {
+		_, err := ParseRawQuery(raw, defaults)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeInvalidOption {
+			t.Errorf("ParseRawQuery(%q) = %v; want invalid_option", raw, err)
+		}
+	}
+}

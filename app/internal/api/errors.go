@@ -17,6 +17,7 @@ const (
 	CodeNotMultipart     = "not_multipart"          // 415 request is not multipart/form-data
 	CodeUnsupportedImage = "unsupported_media_type" // 415 not a JPEG or PNG by content
 	CodeNotFound         = "not_found"              // 404
+	CodeRequestTimeout   = "request_timeout"        // 408 the request body arrived too slowly or stalled
 	CodeMethodNotAllowed = "method_not_allowed"     // 405
 	CodeTooLarge         = "too_large"              // 413 body over the limit
 	CodeDimensionsTooBig = "dimensions_too_large"   // 413 image header claims too many pixels
@@ -38,6 +39,7 @@ var statusOf = map[string]int{
 	CodeNotMultipart:     http.StatusUnsupportedMediaType,
 	CodeUnsupportedImage: http.StatusUnsupportedMediaType,
 	CodeNotFound:         http.StatusNotFound,
+	CodeRequestTimeout:   http.StatusRequestTimeout,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	CodeTooLarge:         http.StatusRequestEntityTooLarge,
 	CodeDimensionsTooBig: http.StatusRequestEntityTooLarge,
@@ -67,6 +69,8 @@ func CodeForStatus(status int) string {
 		return CodeNotFound
 	case http.StatusMethodNotAllowed:
 		return CodeMethodNotAllowed
+	case http.StatusRequestTimeout:
+		return CodeRequestTimeout
 	case http.StatusRequestEntityTooLarge:
 		return CodeTooLarge
 	case http.StatusUnsupportedMediaType:

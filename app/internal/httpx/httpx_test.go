@@ -200,6 +200,20 @@ func TestHealthzAndInfo(t *testing.T) {
 	}
 }
 
+// TestRetryAfterOn503: every 503 tells the client when to retry; other
+// errors do not.
+func TestRetryAfterOn503(t *testing.T) {
+	for _, c := range []struct {
+		code, want string
+	}{{api.CodeUnavailable, RetryAfterSeconds}, {api.CodeUpstream, ""}, {api.CodeRequestTimeout, ""}} {
+		rec := httptest.NewRecorder()
+		WriteError(rec, httptest.NewRequest("GET", "/", nil), &api.Error{Code: c.code, Message: "m"})
+		if got := rec.Header().Get("Retry-After"); got != c.want {
+			t.Errorf("WriteError(%s): Retry-After %q; want %q", c.code, got, c.want)
+		}
+	}
+}
+
 func TestDecodeJSON(t *testing.T) {
 	type body struct {
 		Key string `json:"key"`

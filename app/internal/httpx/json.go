@@ -3,7 +3,6 @@ package httpx
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
@@ -38,8 +37,18 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		log.Info(e.Message, attrs...)
 	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// Every 503 of ours is transient (load, a throttled or unreachable
+		// dependency): tell clients when to come back instead of at once.
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+	}
 	writeErrorStatus(w, status, e)
 }
+
+// RetryAfterSeconds is the Retry-After of every 503 the services answer:
+// long enough for in-flight uploads to free memory, short enough to retry
+// well within the API's 29 s integration timeout.
+const RetryAfterSeconds = "1"
 
 func writeErrorStatus(w http.ResponseWriter, status int, e *api.Error) {
 	setJSONHeaders(w)
@@ -68,7 +77,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return &api.Error{Code: api.CodeTooLarge, Message: fmt.Sprintf("body is larger than %d bytes", limit), Err: err}
+		return &api.Error{Code: api.CodeTooLarge, Message: "body is larger than " + api.FormatBytes(limit), Err: err}
 	}
 	if errors.Is(err, io.EOF) {
 		return &api.Error{Code: api.CodeBadRequest, Message: "body must be a JSON object", Err: err}

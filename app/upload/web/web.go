@@ -21,6 +21,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"imagelabel/app/internal/api"
+	"imagelabel/app/internal/httpx"
 )
 
 //go:embed static
@@ -117,7 +120,7 @@ func newFile(b []byte, contentType string) file {
 func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		httpx.WriteError(w, r, &api.Error{Code: api.CodeMethodNotAllowed, Message: "method " + r.Method + " not allowed here"})
 		return
 	}
 	h := w.Header()
@@ -131,7 +134,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/assets/"):
 		f, ok := p.assets[strings.TrimPrefix(r.URL.Path, "/assets/")]
 		if !ok {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		if r.URL.Query().Get("v") == f.version {
@@ -141,13 +144,21 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		serve(w, r, f)
 	default:
-		http.NotFound(w, r)
+		notFound(w, r)
 	}
 }
 
+// notFound answers 404 as every other error of upload: JSON.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteError(w, r, &api.Error{Code: api.CodeNotFound, Message: "no such asset"})
+}
+
 // serve writes f with its type and validator; http.ServeContent answers
-// If-None-Match with 304 and HEAD without a body.
+// If-None-Match with 304 and HEAD without a body. Range requests are not
+// served (the files are a few KB): ServeContent would answer a bad range
+// with a plain-text 416, and every error of upload is JSON.
 func serve(w http.ResponseWriter, r *http.Request, f file) {
+	r.Header.Del("Range")
 	w.Header().Set("Content-Type", f.contentType)
 	w.Header().Set("ETag", f.etag)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -112,14 +113,32 @@ func TestAssets(t *testing.T) {
 func TestNotFoundAndMethods(t *testing.T) {
 	h := Handler()
 	for _, p := range []string{"/assets/nope.js", "/assets/", "/assets/../static/index.html", "/index.html", "/assets/static/app.js"} {
-		if rec := get(t, h, "GET", p, nil); rec.Code != http.StatusNotFound {
-			t.Errorf("GET %s = %d; want 404", p, rec.Code)
+		rec := get(t, h, "GET", p, nil)
+		if rec.Code != http.StatusNotFound || !isJSONError(rec, "not_found") {
+			t.Errorf("GET %s = %d %q %s; want a 404 not_found JSON error", p, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 		}
 	}
 	rec := get(t, h, "POST", "/", nil)
-	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
-		t.Errorf("POST / = %d Allow %q; want 405 Allow GET, HEAD", rec.Code, rec.Header().Get("Allow"))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" || !isJSONError(rec, "method_not_allowed") {
+		t.Errorf("POST / = %d Allow %q %s; want a 405 method_not_allowed JSON error with Allow GET, HEAD",
+			rec.Code, rec.Header().Get("Allow"), rec.Body)
 	}
+	// A range ServeContent would refuse in plain text is ignored: the whole asset.
+	for name := range Handler().(*page).assets {
+		rec := get(t, h, "GET", "/assets/"+name, map[string]string{"Range": "bytes=999999-"})
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET /assets/%s with an unsatisfiable Range = %d %q; want 200", name, rec.Code, rec.Body)
+		}
+		break
+	}
+}
+
+func isJSONError(rec *httptest.ResponseRecorder, code string) bool {
+	var body struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	return rec.Header().Get("Content-Type") == "application/json" &&
+		json.Unmarshal(rec.Body.Bytes(), &body) == nil && body.Error.Code == code
 }
 
 func TestVersionChangesWithContent(t *testing.T) {
