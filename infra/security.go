@@ -26,8 +26,12 @@ type SecurityGroupsArgs struct {
 // Egress: the VPC link may only reach upload's port. The tasks need TCP 443
 // to AWS public endpoints (ECR and CloudWatch Logs for the agent, S3 and
 // Rekognition for the code, ECS for the Service Connect agent), reached
-// through the NAT gateway or the S3 gateway endpoint; those endpoints have
-// no fixed addresses, so 443 is open to 0.0.0.0/0 and nothing else is.
+// through the S3 gateway endpoint for S3 and otherwise by the stack's
+// natMode: the NAT gateway, the NAT instance, or (endpoints) interface VPC
+// endpoints whose private DNS answers inside the VPC. Public endpoints have
+// no fixed addresses, so 443 is open to 0.0.0.0/0 and nothing else is; no
+// natMode changes these groups (the NAT instance and the interface
+// endpoints have groups of their own, admitting HTTPS from the VPC only).
 // upload may also reach rekog's port in the rekog group. DNS to the VPC
 // resolver needs no rule: security groups do not filter traffic to the
 // Amazon DNS server (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html).
