@@ -41,8 +41,9 @@ type Config struct {
 }
 
 // configKey documents one config key: its default, the values it accepts
-// and its meaning. The table drives Pulumi.yaml, README.md, `plan --help`
-// and the --set validation of the plan; TestConfigKeyRanges checks each
+// and its meaning. The table drives `plan --help` and the --set validation
+// of the plan; TestStackFilesDocumentEveryKey and TestPulumiProjectFiles hold
+// Pulumi.yaml, Pulumi.dev.yaml and the table of docs/deploy.md to it; TestConfigKeyRanges checks each
 // Range against what loadConfig accepts.
 type configKey struct {
 	Name    string

@@ -8,7 +8,7 @@
 //
 // By default upload listens on http://127.0.0.1:8080/ (the browser page and
 // the API), and localaws keeps objects as plain files under ./.localdata.
-// Ctrl-C stops everything gracefully. See README.md.
+// Ctrl-C stops everything gracefully. See docs/local.md.
 package main
 
 import (
