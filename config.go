@@ -42,9 +42,9 @@ type Config struct {
 
 // configKey documents one config key: its default, the values it accepts
 // and its meaning. The table drives `plan --help` and the --set validation
-// of the plan; TestStackFilesDocumentEveryKey and TestPulumiProjectFiles hold
-// Pulumi.yaml, Pulumi.dev.yaml and the table of docs/deploy.md to it; TestConfigKeyRanges checks each
-// Range against what loadConfig accepts.
+// of the plan; TestStackFilesDocumentEveryKey and TestPulumiProjectFiles
+// hold Pulumi.yaml, Pulumi.dev.yaml and the table of docs/deploy.md to it;
+// TestConfigKeyRanges checks each Range against what loadConfig accepts.
 type configKey struct {
 	Name    string
 	Default string
