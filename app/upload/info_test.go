@@ -42,7 +42,7 @@ func TestInfoPassesOnRekogsLabeler(t *testing.T) {
 	t.Cleanup(fake.Close)
 	handler := func(rekogURL string) http.Handler {
 		cfg := testConfig(rekogURL)
-		return newHandler(cfg, newFakeStore(), newRekogClient(cfg), slog.New(slog.DiscardHandler))
+		return newHandler(cfg, newBudget(cfg.bufferBytes), newFakeStore(), newRekogClient(cfg), slog.New(slog.DiscardHandler))
 	}
 
 	info, _ := getInfo(t, handler(fake.URL))
