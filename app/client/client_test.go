@@ -644,3 +644,22 @@ func TestLabelerNote(t *testing.T) {
 		}
 	}
 }
+
+// TestInfoValue: /getInfo sizes print as integers with their IEC size, not
+// in the float notation a plain JSON decode gives (1.048576e+07).
+func TestInfoValue(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		v    any
+		want string
+	}{
+		{"maxUploadBytes", json.Number("10485760"), "10485760 (10 MiB)"},
+		{"maxUploadBytes", json.Number("1.5"), "1.5"},
+		{"version", "test-1", "test-1"},
+		{"count", json.Number("12"), "12"},
+	} {
+		if got := infoValue(tc.key, tc.v); got != tc.want {
+			t.Errorf("infoValue(%q, %v) = %q; want %q", tc.key, tc.v, got, tc.want)
+		}
+	}
+}

@@ -31,7 +31,9 @@ func cmdInfo(ctx context.Context, cl *apiClient, c config, stdout, stderr io.Wri
 		return writeJSONLine(stdout, body)
 	}
 	var info map[string]any
-	if err := json.Unmarshal(body, &info); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // sizes print as integers, not 1.048576e+07
+	if err := dec.Decode(&info); err != nil {
 		return fmt.Errorf("info from %s: the answer is not a JSON object: %w", cl.base.Redacted(), err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -42,7 +44,7 @@ func cmdInfo(ctx context.Context, cl *apiClient, c config, stdout, stderr io.Wri
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%v\n", k, info[k])
+		fmt.Fprintf(tw, "%s\t%s\n", k, infoValue(k, info[k]))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -51,6 +53,16 @@ func cmdInfo(ctx context.Context, cl *apiClient, c config, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "warning: %s does not look like the upload API: its GET /getInfo names %q, not \"upload\"\n", cl.base.Redacted(), name)
 	}
 	return nil
+}
+
+// infoValue renders one /getInfo field; a byte count also in IEC units.
+func infoValue(key string, v any) string {
+	if n, ok := v.(json.Number); ok && strings.HasSuffix(key, "Bytes") {
+		if b, err := n.Int64(); err == nil {
+			return fmt.Sprintf("%d (%s)", b, formatBytes(b))
+		}
+	}
+	return fmt.Sprint(v)
 }
 
 // labelerNote returns a line saying where labels come from when upload's
