@@ -386,7 +386,7 @@ func TestPage(t *testing.T) {
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{big}),
 		chromedp.Poll[chromedp.Void](`document.getElementById('errorTitle').textContent === 'File too large'`),
 	)
-	if got := eval[string](t, ctx, `document.getElementById('errorText').textContent`); !strings.Contains(got, "big.png is 64.0 KB, more than this server accepts") {
+	if got := eval[string](t, ctx, `document.getElementById('errorText').textContent`); !strings.Contains(got, "big.png is 64 KiB, more than this server accepts") {
 		t.Errorf("error for big.png = %q; want it to name the file, its size and the limit", got)
 	}
 	if !eval[bool](t, ctx, `document.getElementById('submit').disabled`) {

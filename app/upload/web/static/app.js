@@ -99,10 +99,12 @@
     return false;
   }
 
+  // formatBytes uses the IEC units of the services' messages and the client:
+  // whole multiples without decimals ("10 MiB"), else one decimal ("9.6 MiB").
   function formatBytes(n) {
     if (n < 1024) return `${n} B`;
-    if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-    return `${(n / 1024 / 1024).toFixed(1)} MB`;
+    const [v, unit] = n < 1024 * 1024 ? [n / 1024, "KiB"] : [n / 1024 / 1024, "MiB"];
+    return Number.isInteger(v) ? `${v} ${unit}` : `${v.toFixed(1)} ${unit}`;
   }
 
   // query returns the label options as URL query parameters; empty fields use the server defaults.
