@@ -151,6 +151,12 @@ func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.Inter
 		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
 		SourceDestCheck:     pulumi.Bool(false),
 		UserData:            pulumi.String(natUserData(vpcCidr)),
+		// cloud-init runs user data once per instance: without this, a
+		// changed script would be applied by stop, modify, start of the
+		// same instance (the provider's default) and never run. Replacing
+		// the instance runs it; the route and the Elastic IP follow the
+		// new instance.
+		UserDataReplaceOnChange: pulumi.Bool(true),
 		// IMDSv2 only: nothing on the instance needs instance metadata v1.
 		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{HttpTokens: pulumi.String("required")},
 		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
@@ -165,10 +171,15 @@ func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.Inter
 	if err != nil {
 		return nil, fmt.Errorf("nat instance %s: %w", name, err)
 	}
-	if _, err := ec2.NewEip(ctx, name+"-nat", &ec2.EipArgs{
+	// Not the NAT gateway's resource name (name+"-nat"): switching modes
+	// would then update that address in place, associating it with the
+	// instance while the NAT gateway, deleted only at the end of the
+	// update, still holds it, which EC2 refuses. Its own name makes the
+	// switch create a new address and delete the old one with its device.
+	if _, err := ec2.NewEip(ctx, name+"-nat-instance", &ec2.EipArgs{
 		Domain:   pulumi.String("vpc"),
 		Instance: inst.ID(),
-		Tags:     pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
+		Tags:     pulumi.StringMap{"Name": pulumi.String(name + "-nat-instance")},
 	}, parent, pulumi.DependsOn([]pulumi.Resource{igw})); err != nil {
 		return nil, fmt.Errorf("nat instance eip %s: %w", name, err)
 	}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestNATModeSwitchKeepsAddressesApart: an Elastic IP declared under the
+// same name in two NAT modes is updated in place when the stack switches
+// between them. A NAT gateway's address cannot be associated with anything
+// else while the gateway exists (the gateway is deleted only at the end of
+// the update), so no name may stand for the gateway's address in one mode
+// and an instance's in another.
+// https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html
+func TestNATModeSwitchKeepsAddressesApart(t *testing.T) {
+	modes := []string{"gateway", "instance", "endpoints"}
+	plans := map[string]*planResult{}
+	for _, m := range modes {
+		plans[m] = model(t, "natMode="+m)
+	}
+	attached := func(r *planResource) string {
+		for _, k := range []string{"instance", "networkInterface", "associateWithPrivateIp"} {
+			if v, ok := r.Inputs[k]; ok && v != "" {
+				return k
+			}
+		}
+		return "nothing (a NAT gateway takes it by allocation ID)"
+	}
+	for _, a := range modes {
+		for _, b := range modes {
+			if a >= b {
+				continue
+			}
+			for _, ea := range plans[a].find(typEIP) {
+				for _, eb := range plans[b].find(typEIP) {
+					if ea.Name == eb.Name && attached(ea) != attached(eb) {
+						t.Errorf("Elastic IP %s is attached to %s in natMode %s but to %s in natMode %s: switching updates one address from one device to the other",
+							ea.Name, attached(ea), a, attached(eb), b)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestNATInstanceUserDataReplaces: cloud-init runs user data once per
+// instance, and the provider applies a user data change by stopping and
+// starting the same instance unless userDataReplaceOnChange is set
+// (terraform-provider-aws, aws_instance "user_data_replace_on_change"):
+// a changed NAT script would never run.
+func TestNATInstanceUserDataReplaces(t *testing.T) {
+	inst := model(t, "natMode=instance").one(t, typInstance, "net-nat")
+	if inst.Inputs["userDataReplaceOnChange"] != true {
+		t.Errorf("NAT instance userDataReplaceOnChange = %v; want true", inst.Inputs["userDataReplaceOnChange"])
+	}
+}
+
+// awsRuleViolations plans stack with cfg and returns the AWS input rule
+// violations as text.
+func awsRuleViolations(t *testing.T, stack string, cfg map[string]string) []string {
+	t.Helper()
+	p, err := runModel(stack, cfg)
+	if err != nil {
+		t.Fatalf("plan %s: %v", stack, err)
+	}
+	vs, _ := checkPlan(p, awsRules, awsPlanRules)
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// TestLongestStackName: a Pulumi stack name has up to 100 characters; every
+// name derived from it must still fit its AWS limit (the budget name, for
+// one, at most 100 characters).
+func TestLongestStackName(t *testing.T) {
+	stack := strings.Repeat("s", 100)
+	cfg, err := readStackConfig(".", "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg[projectName+":monthlyBudgetUSD"] = "25"
+	cfg[projectName+":budgetEmail"] = "ops@example.com"
+	cfg["aws:defaultTags"] = fmt.Sprintf(`{"tags":{%q:%q}}`, stackTagKey, stack)
+	for _, v := range awsRuleViolations(t, stack, cfg) {
+		t.Error(v)
+	}
+}
+
+// TestBudgetName: short stacks keep the readable name; long ones stay
+// distinct and within the limit.
+func TestBudgetName(t *testing.T) {
+	if got := budgetName("dev"); got != "imagelabel-dev" {
+		t.Errorf("budgetName(dev) = %q", got)
+	}
+	a, b := budgetName(strings.Repeat("s", 100)), budgetName(strings.Repeat("s", 99)+"t")
+	if len(a) > maxBudgetName || len(b) > maxBudgetName || a == b {
+		t.Errorf("long stacks: %q (%d), %q (%d); want distinct names of at most %d", a, len(a), b, len(b), maxBudgetName)
+	}
+}
