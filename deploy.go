@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"imagelabel/app/upload/memlimit"
@@ -111,6 +113,15 @@ func locate(ctx *pulumi.Context, cfg Config) (site, error) {
 	zoneIDs, err := chooseZones(regionTable, region.Name, azs.Names, azs.ZoneIds, cfg.AZCount)
 	if err != nil {
 		return site{}, err
+	}
+	if cfg.NATMode == infra.NATModeEndpoints {
+		offered, err := endpointServiceZones(ctx, region.Name)
+		if err != nil {
+			return site{}, err
+		}
+		if err := checkEndpointZones(azs.Names, azs.ZoneIds, zoneIDs, offered); err != nil {
+			return site{}, err
+		}
 	}
 	names, err := stackNamespace(ctx.Stack(), cfg.Namespace)
 	if err != nil {
@@ -350,4 +361,42 @@ func stackLabel(stack string) string {
 		return "s-" + suffix
 	}
 	return label + "-" + suffix
+}
+
+// endpointServiceZones looks up, for each interface endpoint service of
+// endpoints mode, the zone names where the region offers it. An endpoint
+// service is not offered in every zone, and an endpoint with a subnet in
+// another zone fails mid-deploy (CreateVpcEndpoint: "The VPC endpoint
+// service ... does not support the availability zone of the subnet"):
+// https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html
+func endpointServiceZones(ctx *pulumi.Context, region string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, svc := range infra.InterfaceEndpointServices {
+		name := "com.amazonaws." + region + "." + svc
+		res, err := ec2.LookupVpcEndpointService(ctx, &ec2.LookupVpcEndpointServiceArgs{ServiceName: &name})
+		if err != nil {
+			return nil, fmt.Errorf("%s:natMode: endpoints needs the endpoint service %s: %w", configNamespace, name, err)
+		}
+		out[svc] = res.AvailabilityZones
+	}
+	return out, nil
+}
+
+// checkEndpointZones refuses chosen zone IDs where an endpoint service is
+// not offered; offered lists zone names per service, names and ids map
+// the account's zone names to IDs.
+func checkEndpointZones(names, ids, chosen []string, offered map[string][]string) error {
+	var missing []string
+	for _, svc := range infra.InterfaceEndpointServices {
+		for i, id := range ids {
+			if slices.Contains(chosen, id) && !slices.Contains(offered[svc], names[i]) {
+				missing = append(missing, fmt.Sprintf("%s in %s (%s)", svc, id, names[i]))
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s:natMode: endpoints needs every endpoint service in every zone of the stack, but these are not offered: %s; lower %s:azCount or choose natMode gateway or instance",
+			configNamespace, strings.Join(missing, ", "), configNamespace)
+	}
+	return nil
 }

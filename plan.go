@@ -185,6 +185,20 @@ func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": m.region, "state": "available"}), nil
+	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+		// As in AWS, an endpoint service is not offered in every zone: in
+		// the mock account, rekognition lacks the last zone name (f).
+		name := args.Args["serviceName"].StringValue()
+		var zones []any
+		for _, s := range "abcdef" {
+			if s != 'f' || !strings.HasSuffix(name, ".rekognition") {
+				zones = append(zones, m.region+string(s))
+			}
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"serviceName": name, "id": name, "serviceType": "Interface", "availabilityZones": zones,
+			"privateDnsName": strings.TrimPrefix(name, "com.amazonaws.") + ".amazonaws.com",
+		}), nil
 	case "aws:ssm/getParameter:getParameter":
 		// Public AMI parameters (the NAT instance's AMI).
 		name := args.Args["name"].StringValue()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"imagelabel/infra"
 )
 
 // TestNATModeSwitchKeepsAddressesApart: an Elastic IP declared under the
@@ -98,5 +100,51 @@ func TestBudgetName(t *testing.T) {
 	a, b := budgetName(strings.Repeat("s", 100)), budgetName(strings.Repeat("s", 99)+"t")
 	if len(a) > maxBudgetName || len(b) > maxBudgetName || a == b {
 		t.Errorf("long stacks: %q (%d), %q (%d); want distinct names of at most %d", a, len(a), b, len(b), maxBudgetName)
+	}
+}
+
+// TestEndpointZonesRefused: in endpoints mode a zone where an endpoint
+// service is not offered is refused at preview, naming the service, the
+// zone and the keys; the mock account offers rekognition in every zone but
+// us-east-1f (use1-az5), the fifth usable zone.
+func TestEndpointZonesRefused(t *testing.T) {
+	cfg := baseConfig()
+	cfg["imagelabel:natMode"] = "endpoints"
+	cfg["imagelabel:azCount"] = "5"
+	_, err := runModel("test", cfg)
+	if err == nil {
+		t.Fatal("endpoints mode over a zone without the rekognition endpoint service was accepted")
+	}
+	for _, want := range []string{"imagelabel:natMode", "rekognition in use1-az5 (us-east-1f)", "imagelabel:azCount"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q lacks %q", err, want)
+		}
+	}
+	cfg["imagelabel:azCount"] = "4"
+	if _, err := runModel("test", cfg); err != nil {
+		t.Errorf("endpoints mode in four zones offering every service: %v", err)
+	}
+	cfg["imagelabel:natMode"] = "gateway"
+	cfg["imagelabel:azCount"] = "5"
+	if _, err := runModel("test", cfg); err != nil {
+		t.Errorf("gateway mode needs no endpoint service: %v", err)
+	}
+}
+
+func TestCheckEndpointZones(t *testing.T) {
+	names, ids := []string{"x-1a", "x-1b"}, []string{"x1-az2", "x1-az1"}
+	offered := map[string][]string{}
+	for _, s := range infra.InterfaceEndpointServices {
+		offered[s] = names
+	}
+	if err := checkEndpointZones(names, ids, ids, offered); err != nil {
+		t.Errorf("every service everywhere: %v", err)
+	}
+	offered["logs"] = []string{"x-1a"}
+	if err := checkEndpointZones(names, ids, []string{"x1-az2"}, offered); err != nil {
+		t.Errorf("logs missing only in an unused zone: %v", err)
+	}
+	if err := checkEndpointZones(names, ids, ids, offered); err == nil || !strings.Contains(err.Error(), "logs in x1-az1 (x-1b)") {
+		t.Errorf("logs missing in a used zone: %v", err)
 	}
 }
