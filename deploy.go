@@ -114,6 +114,12 @@ func locate(ctx *pulumi.Context, cfg Config) (site, error) {
 	if err != nil {
 		return site{}, err
 	}
+	if cfg.NATMode == infra.NATModeInstance {
+		// The NAT instance goes to the first zone's public subnet.
+		if err := checkNATInstanceZone(ctx, zoneIDs[0]); err != nil {
+			return site{}, err
+		}
+	}
 	if cfg.NATMode == infra.NATModeEndpoints {
 		offered, err := endpointServiceZones(ctx, region.Name)
 		if err != nil {
@@ -397,6 +403,34 @@ func checkEndpointZones(names, ids, chosen []string, offered map[string][]string
 	if len(missing) > 0 {
 		return fmt.Errorf("%s:natMode: endpoints needs every endpoint service in every zone of the stack, but these are not offered: %s; lower %s:azCount or choose natMode gateway or instance",
 			configNamespace, strings.Join(missing, ", "), configNamespace)
+	}
+	return nil
+}
+
+// checkNATInstanceZone refuses a zone where EC2 does not offer the NAT
+// instance type: RunInstances would fail mid-deploy (Unsupported), and
+// newer types such as Graviton t4g are missing from some zones:
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypeOfferings.html
+func checkNATInstanceZone(ctx *pulumi.Context, zoneID string) error {
+	res, err := ec2.GetInstanceTypeOfferings(ctx, &ec2.GetInstanceTypeOfferingsArgs{
+		LocationType: pulumi.StringRef("availability-zone-id"),
+		Filters: []ec2.GetInstanceTypeOfferingsFilter{
+			{Name: "instance-type", Values: []string{infra.NATInstanceType}},
+			{Name: "location", Values: []string{zoneID}},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%s:natMode: offerings of %s in %s: %w", configNamespace, infra.NATInstanceType, zoneID, err)
+	}
+	return natTypeOffered(zoneID, res.Locations)
+}
+
+// natTypeOffered refuses zoneID unless it is among the zones offering the
+// NAT instance type.
+func natTypeOffered(zoneID string, offered []string) error {
+	if !slices.Contains(offered, zoneID) {
+		return fmt.Errorf("%s:natMode: instance puts a %s in zone %s, where EC2 does not offer that type; choose natMode gateway or endpoints",
+			configNamespace, infra.NATInstanceType, zoneID)
 	}
 	return nil
 }

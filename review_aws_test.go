@@ -148,3 +148,23 @@ func TestCheckEndpointZones(t *testing.T) {
 		t.Errorf("logs missing in a used zone: %v", err)
 	}
 }
+
+// TestNATTypeOffered: a zone without the NAT instance type is refused,
+// naming the key, the type and the zone; the mock account offers it in the
+// zone instance mode uses.
+func TestNATTypeOffered(t *testing.T) {
+	if err := natTypeOffered("use1-az4", []string{"use1-az1", "use1-az4"}); err != nil {
+		t.Errorf("offered zone refused: %v", err)
+	}
+	err := natTypeOffered("use1-az3", []string{"use1-az1", "use1-az4"})
+	for _, want := range []string{"imagelabel:natMode", infra.NATInstanceType, "use1-az3"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("zone without the type: %v; want a refusal naming %q", err, want)
+		}
+	}
+	cfg := baseConfig()
+	cfg["imagelabel:natMode"] = "instance"
+	if _, err := runModel("test", cfg); err != nil {
+		t.Errorf("mock account refused the NAT instance: %v", err)
+	}
+}
