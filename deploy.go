@@ -222,7 +222,8 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		a.CPUArch = cfg.ECSArchitecture()
 		a.ClusterArn = cluster.ClusterArn
 		a.ClusterName = cluster.ClusterName
-		a.SubnetIDs = net.PrivateSubnetIDs
+		// Tasks start only once their subnets can reach ECR, S3 and logs.
+		a.SubnetIDs = net.TaskSubnetIDs
 		a.AccountID = where.AccountID
 		a.Region = where.Region
 		a.LogRetentionDays = cfg.LogRetentionDays

@@ -168,3 +168,50 @@ func TestNATTypeOffered(t *testing.T) {
 		t.Errorf("mock account refused the NAT instance: %v", err)
 	}
 }
+
+// TestServicesWaitForEgress: an ECS service starts tasks as soon as it is
+// created; a task whose subnet has no way out yet cannot pull its image,
+// and three failed tasks trip the circuit breaker on the first `pulumi up`.
+// In every NAT mode each service must (transitively) wait for everything
+// its subnets' egress is made of.
+func TestServicesWaitForEgress(t *testing.T) {
+	egressTypes := []string{typNAT, typInstance, typEIP, typEndpoint, typRTAssoc}
+	for _, mode := range []string{"gateway", "instance", "endpoints"} {
+		p := model(t, "natMode="+mode, "azCount=2")
+		var need []*planResource
+		for _, typ := range egressTypes {
+			for _, r := range p.find(typ) {
+				if typ == typRTAssoc && !strings.Contains(r.Name, "private") {
+					continue
+				}
+				need = append(need, r)
+			}
+		}
+		for _, svc := range p.find(typService) {
+			deps := dependencyClosure(p, svc)
+			for _, r := range need {
+				if !deps[r.URN] {
+					t.Errorf("natMode %s: ECS service %s does not wait for %s %s", mode, svc.Name, r.Type, r.Name)
+				}
+			}
+		}
+	}
+}
+
+// dependencyClosure returns the URNs r waits for, directly or not.
+func dependencyClosure(p *planResult, r *planResource) map[string]bool {
+	seen := map[string]bool{}
+	stack := append([]string{}, r.DependsOn...)
+	for len(stack) > 0 {
+		u := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		if d := p.byURN(u); d != nil {
+			stack = append(stack, d.DependsOn...)
+		}
+	}
+	return seen
+}
