@@ -173,7 +173,8 @@ func TestNATTypeOffered(t *testing.T) {
 // created; a task whose subnet has no way out yet cannot pull its image,
 // and three failed tasks trip the circuit breaker on the first `pulumi up`.
 // In every NAT mode each service must (transitively) wait for everything
-// its subnets' egress is made of.
+// its subnets' egress is made of, the public subnets' route to the internet
+// gateway (the NAT's way out) included.
 func TestServicesWaitForEgress(t *testing.T) {
 	egressTypes := []string{typNAT, typInstance, typEIP, typEndpoint, typRTAssoc}
 	for _, mode := range []string{"gateway", "instance", "endpoints"} {
@@ -181,9 +182,6 @@ func TestServicesWaitForEgress(t *testing.T) {
 		var need []*planResource
 		for _, typ := range egressTypes {
 			for _, r := range p.find(typ) {
-				if typ == typRTAssoc && !strings.Contains(r.Name, "private") {
-					continue
-				}
 				need = append(need, r)
 			}
 		}

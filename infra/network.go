@@ -97,7 +97,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 	parent := pulumi.Parent(n)
 
-	vpc, igw, publicIDs, err := newPublicNetwork(ctx, name, args.AZs, parent)
+	vpc, igw, publicIDs, publicAssocs, err := newPublicNetwork(ctx, name, args.AZs, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("s3 endpoint %s: %w", name, err)
 	}
-	ready := append(append([]any{}, eg.ready...), assocs...)
+	ready := append(append(append([]any{}, eg.ready...), assocs...), publicAssocs...)
 	ready = append(ready, s3ep.ID())
 	if args.NATMode == NATModeEndpoints {
 		eps, err := newInterfaceEndpoints(ctx, name, args.Region, vpc, privateIDs, parent)
@@ -180,7 +180,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 
 // newPublicNetwork creates the VPC, its internet gateway and one public
 // subnet per AZ on a route table through the internet gateway.
-func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pulumi.ResourceOption) (*ec2.Vpc, *ec2.InternetGateway, pulumi.StringArray, error) {
+func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pulumi.ResourceOption) (*ec2.Vpc, *ec2.InternetGateway, pulumi.StringArray, []any, error) {
 	// DNS support and hostnames are required for the Cloud Map private DNS
 	// namespace, for resolving AWS endpoints from the tasks and for the
 	// private DNS names of interface endpoints:
@@ -192,14 +192,14 @@ func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pul
 		Tags:               pulumi.StringMap{"Name": pulumi.String(name)},
 	}, parent)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("vpc %s: %w", name, err)
+		return nil, nil, nil, nil, fmt.Errorf("vpc %s: %w", name, err)
 	}
 	igw, err := ec2.NewInternetGateway(ctx, name, &ec2.InternetGatewayArgs{
 		VpcId: vpc.ID(),
 		Tags:  pulumi.StringMap{"Name": pulumi.String(name)},
 	}, parent)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("internet gateway %s: %w", name, err)
+		return nil, nil, nil, nil, fmt.Errorf("internet gateway %s: %w", name, err)
 	}
 	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
 		VpcId: vpc.ID(),
@@ -210,9 +210,10 @@ func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pul
 		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-public")},
 	}, parent)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("public route table %s: %w", name, err)
+		return nil, nil, nil, nil, fmt.Errorf("public route table %s: %w", name, err)
 	}
 	var publicIDs pulumi.StringArray
+	var assocs []any // the NAT's way out is its public subnet's route
 	for i, az := range azs {
 		pub, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.SubnetArgs{
 			VpcId:              vpc.ID(),
@@ -225,17 +226,19 @@ func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pul
 			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-public-%s", name, az)},
 		}, parent)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("public subnet %s in %s: %w", name, az, err)
+			return nil, nil, nil, nil, fmt.Errorf("public subnet %s in %s: %w", name, az, err)
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.RouteTableAssociationArgs{
+		assoc, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.RouteTableAssociationArgs{
 			SubnetId:     pub.ID(),
 			RouteTableId: publicRT.ID(),
-		}, parent); err != nil {
-			return nil, nil, nil, fmt.Errorf("public route association %s in %s: %w", name, az, err)
+		}, parent)
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("public route association %s in %s: %w", name, az, err)
 		}
+		assocs = append(assocs, assoc.ID())
 		publicIDs = append(publicIDs, pub.ID())
 	}
-	return vpc, igw, publicIDs, nil
+	return vpc, igw, publicIDs, assocs, nil
 }
 
 // newPrivateSubnets creates one private subnet per AZ, each with its own
