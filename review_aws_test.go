@@ -181,9 +181,7 @@ func TestServicesWaitForEgress(t *testing.T) {
 		p := model(t, "natMode="+mode, "azCount=2")
 		var need []*planResource
 		for _, typ := range egressTypes {
-			for _, r := range p.find(typ) {
-				need = append(need, r)
-			}
+			need = append(need, p.find(typ)...)
 		}
 		for _, svc := range p.find(typService) {
 			deps := dependencyClosure(p, svc)
