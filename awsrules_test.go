@@ -28,6 +28,13 @@ var awsRulesVariations = []struct {
 	// (https://www.pulumi.com/docs/iac/concepts/stacks/); names derived
 	// from the stack must still be valid where '.' is not.
 	{"stack name with a period", "team.prod", nil},
+	// The egress modes, Spot and the budget each declare resources the
+	// default does not (NAT instance, EIP association, interface
+	// endpoints, capacity provider strategy, the budget).
+	{"NAT instance, three AZs", "dev", map[string]string{"natMode": "instance", "azCount": "3"}},
+	{"endpoints, three AZs", "dev", map[string]string{"natMode": "endpoints", "azCount": "3"}},
+	{"spot on x86_64 with an on-demand base", "dev", map[string]string{"spot": "true", "cpuArchitecture": "x86_64", "spotOnDemandBase": "1", "desiredCount": "2", "maxCount": "4"}},
+	{"budget", "dev", map[string]string{"monthlyBudgetUSD": "25", "budgetEmail": "ops@example.com"}},
 }
 
 // TestAWSInputRules runs the program under mocks on each variation and

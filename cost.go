@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -555,11 +557,29 @@ func declareBudget(ctx *pulumi.Context, cfg Config) error {
 			configNamespace, stackTagKey, ctx.Stack(), stackTagKey, ctx.Stack(), ctx.Stack())
 	}
 	_, err := infra.NewBudget(ctx, "budget", &infra.BudgetArgs{
-		Name:     "imagelabel-" + ctx.Stack(),
+		Name:     budgetName(ctx.Stack()),
 		LimitUSD: cfg.MonthlyBudgetUSD,
 		Email:    cfg.BudgetEmail,
 		TagKey:   stackTagKey,
 		TagValue: ctx.Stack(),
 	})
 	return err
+}
+
+// maxBudgetName is the longest budget name: "The name of a budget ... 1-100
+// characters" (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html).
+// A Pulumi stack name alone may have 100.
+const maxBudgetName = 100
+
+// budgetName is the stack's budget name, unique per account (budgets are
+// per account, not per region): imagelabel-<stack>, or for a stack name too
+// long for that, its start and a short hash of the whole name.
+func budgetName(stack string) string {
+	name := "imagelabel-" + stack
+	if len(name) <= maxBudgetName {
+		return name
+	}
+	sum := sha256.Sum256([]byte(stack))
+	suffix := "-" + hex.EncodeToString(sum[:])[:8]
+	return name[:maxBudgetName-len(suffix)] + suffix
 }

@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"imagelabel/app/upload/memlimit"
@@ -112,6 +114,21 @@ func locate(ctx *pulumi.Context, cfg Config) (site, error) {
 	if err != nil {
 		return site{}, err
 	}
+	if cfg.NATMode == infra.NATModeInstance {
+		// The NAT instance goes to the first zone's public subnet.
+		if err := checkNATInstanceZone(ctx, zoneIDs[0]); err != nil {
+			return site{}, err
+		}
+	}
+	if cfg.NATMode == infra.NATModeEndpoints {
+		offered, err := endpointServiceZones(ctx, region.Name)
+		if err != nil {
+			return site{}, err
+		}
+		if err := checkEndpointZones(azs.Names, azs.ZoneIds, zoneIDs, offered); err != nil {
+			return site{}, err
+		}
+	}
 	names, err := stackNamespace(ctx.Stack(), cfg.Namespace)
 	if err != nil {
 		return site{}, err
@@ -205,7 +222,8 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		a.CPUArch = cfg.ECSArchitecture()
 		a.ClusterArn = cluster.ClusterArn
 		a.ClusterName = cluster.ClusterName
-		a.SubnetIDs = net.PrivateSubnetIDs
+		// Tasks start only once their subnets can reach ECR, S3 and logs.
+		a.SubnetIDs = net.TaskSubnetIDs
 		a.AccountID = where.AccountID
 		a.Region = where.Region
 		a.LogRetentionDays = cfg.LogRetentionDays
@@ -350,4 +368,70 @@ func stackLabel(stack string) string {
 		return "s-" + suffix
 	}
 	return label + "-" + suffix
+}
+
+// endpointServiceZones looks up, for each interface endpoint service of
+// endpoints mode, the zone names where the region offers it. An endpoint
+// service is not offered in every zone, and an endpoint with a subnet in
+// another zone fails mid-deploy (CreateVpcEndpoint: "The VPC endpoint
+// service ... does not support the availability zone of the subnet"):
+// https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html
+func endpointServiceZones(ctx *pulumi.Context, region string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, svc := range infra.InterfaceEndpointServices {
+		name := "com.amazonaws." + region + "." + svc
+		res, err := ec2.LookupVpcEndpointService(ctx, &ec2.LookupVpcEndpointServiceArgs{ServiceName: &name})
+		if err != nil {
+			return nil, fmt.Errorf("%s:natMode: endpoints needs the endpoint service %s: %w", configNamespace, name, err)
+		}
+		out[svc] = res.AvailabilityZones
+	}
+	return out, nil
+}
+
+// checkEndpointZones refuses chosen zone IDs where an endpoint service is
+// not offered; offered lists zone names per service, names and ids map
+// the account's zone names to IDs.
+func checkEndpointZones(names, ids, chosen []string, offered map[string][]string) error {
+	var missing []string
+	for _, svc := range infra.InterfaceEndpointServices {
+		for i, id := range ids {
+			if slices.Contains(chosen, id) && !slices.Contains(offered[svc], names[i]) {
+				missing = append(missing, fmt.Sprintf("%s in %s (%s)", svc, id, names[i]))
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s:natMode: endpoints needs every endpoint service in every zone of the stack, but these are not offered: %s; lower %s:azCount or choose natMode gateway or instance",
+			configNamespace, strings.Join(missing, ", "), configNamespace)
+	}
+	return nil
+}
+
+// checkNATInstanceZone refuses a zone where EC2 does not offer the NAT
+// instance type: RunInstances would fail mid-deploy (Unsupported), and
+// newer types such as Graviton t4g are missing from some zones:
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypeOfferings.html
+func checkNATInstanceZone(ctx *pulumi.Context, zoneID string) error {
+	res, err := ec2.GetInstanceTypeOfferings(ctx, &ec2.GetInstanceTypeOfferingsArgs{
+		LocationType: pulumi.StringRef("availability-zone-id"),
+		Filters: []ec2.GetInstanceTypeOfferingsFilter{
+			{Name: "instance-type", Values: []string{infra.NATInstanceType}},
+			{Name: "location", Values: []string{zoneID}},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%s:natMode: offerings of %s in %s: %w", configNamespace, infra.NATInstanceType, zoneID, err)
+	}
+	return natTypeOffered(zoneID, res.Locations)
+}
+
+// natTypeOffered refuses zoneID unless it is among the zones offering the
+// NAT instance type.
+func natTypeOffered(zoneID string, offered []string) error {
+	if !slices.Contains(offered, zoneID) {
+		return fmt.Errorf("%s:natMode: instance puts a %s in zone %s, where EC2 does not offer that type; choose natMode gateway or endpoints",
+			configNamespace, infra.NATInstanceType, zoneID)
+	}
+	return nil
 }

@@ -142,6 +142,25 @@ func optInFiltered(args resource.PropertyMap) bool {
 	return false
 }
 
+// filterValue returns the first value of the invoke filter called name, or
+// "".
+func filterValue(args resource.PropertyMap, name string) string {
+	filters, ok := args["filters"]
+	if !ok || !filters.IsArray() {
+		return ""
+	}
+	for _, f := range filters.ArrayValue() {
+		if !f.IsObject() {
+			continue
+		}
+		obj := f.ObjectValue()
+		if n, vs := obj["name"], obj["values"]; n.IsString() && n.StringValue() == name && vs.IsArray() && len(vs.ArrayValue()) > 0 && vs.ArrayValue()[0].IsString() {
+			return vs.ArrayValue()[0].StringValue()
+		}
+	}
+	return ""
+}
+
 // mockZoneOrder is the zone ID number behind each zone name a, b, c, ...
 // of the mock account. As in a real account the mapping is not the
 // identity, and in us-east-1 the second name is use1-az3, where API Gateway
@@ -185,6 +204,33 @@ func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": m.region, "state": "available"}), nil
+	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+		// As in AWS, an endpoint service is not offered in every zone: in
+		// the mock account, rekognition lacks the last zone name (f).
+		name := args.Args["serviceName"].StringValue()
+		var zones []any
+		for _, s := range "abcdef" {
+			if s != 'f' || !strings.HasSuffix(name, ".rekognition") {
+				zones = append(zones, m.region+string(s))
+			}
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"serviceName": name, "id": name, "serviceType": "Interface", "availabilityZones": zones,
+			"privateDnsName": strings.TrimPrefix(name, "com.amazonaws.") + ".amazonaws.com",
+		}), nil
+	case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+		// Every instance type is offered in every zone of the mock account
+		// (the refusal of a zone without one is tested on its own).
+		prefix := mockZonePrefix(m.region)
+		var locs, types, ltypes []any
+		for _, n := range mockZoneOrder {
+			locs = append(locs, fmt.Sprintf("%s-az%d", prefix, n))
+			types = append(types, filterValue(args.Args, "instance-type"))
+			ltypes = append(ltypes, "availability-zone-id")
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": m.region, "locations": locs, "instanceTypes": types, "locationTypes": ltypes,
+		}), nil
 	case "aws:ssm/getParameter:getParameter":
 		// Public AMI parameters (the NAT instance's AMI).
 		name := args.Args["name"].StringValue()

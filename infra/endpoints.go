@@ -36,14 +36,14 @@ var InterfaceEndpointServices = []string{"ecr.api", "ecr.dkr", "logs", "rekognit
 // every private subnet, with private DNS so the SDKs' default regional
 // hostnames resolve to them, behind a security group that admits HTTPS
 // from the VPC only.
-func newInterfaceEndpoints(ctx *pulumi.Context, name, region string, v *ec2.Vpc, subnets pulumi.StringArray, parent pulumi.ResourceOption) error {
+func newInterfaceEndpoints(ctx *pulumi.Context, name, region string, v *ec2.Vpc, subnets pulumi.StringArray, parent pulumi.ResourceOption) ([]any, error) {
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints", &ec2.SecurityGroupArgs{
 		VpcId:       v.ID(),
 		Description: pulumi.String("Interface VPC endpoints: HTTPS from the VPC only"),
 		Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-endpoints")},
 	}, parent)
 	if err != nil {
-		return fmt.Errorf("endpoint security group %s: %w", name, err)
+		return nil, fmt.Errorf("endpoint security group %s: %w", name, err)
 	}
 	// "The security group attached to the VPC endpoint must allow incoming
 	// connections on port 443 from the private subnet of the VPC" (ECS
@@ -58,10 +58,11 @@ func newInterfaceEndpoints(ctx *pulumi.Context, name, region string, v *ec2.Vpc,
 		ToPort:          pulumi.Int(443),
 		CidrIpv4:        v.CidrBlock,
 	}, parent); err != nil {
-		return fmt.Errorf("endpoint ingress rule %s: %w", name, err)
+		return nil, fmt.Errorf("endpoint ingress rule %s: %w", name, err)
 	}
+	var ids []any
 	for _, svc := range InterfaceEndpointServices {
-		if _, err := ec2.NewVpcEndpoint(ctx, name+"-"+svc, &ec2.VpcEndpointArgs{
+		ep, err := ec2.NewVpcEndpoint(ctx, name+"-"+svc, &ec2.VpcEndpointArgs{
 			VpcId:             v.ID(),
 			ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", region, svc),
 			VpcEndpointType:   pulumi.String("Interface"),
@@ -69,9 +70,11 @@ func newInterfaceEndpoints(ctx *pulumi.Context, name, region string, v *ec2.Vpc,
 			SecurityGroupIds:  pulumi.StringArray{sg.ID()},
 			PrivateDnsEnabled: pulumi.Bool(true),
 			Tags:              pulumi.StringMap{"Name": pulumi.String(name + "-" + svc)},
-		}, parent); err != nil {
-			return fmt.Errorf("interface endpoint %s-%s: %w", name, svc, err)
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("interface endpoint %s-%s: %w", name, svc, err)
 		}
+		ids = append(ids, ep.ID())
 	}
-	return nil
+	return ids, nil
 }

@@ -14,6 +14,9 @@ import (
 type egress struct {
 	route ec2.RouteTableRouteArray
 	id    pulumi.StringOutput
+	// ready are the IDs of what must exist before traffic leaves: the NAT
+	// instance's Elastic IP (the route alone waits for the instance).
+	ready []any
 }
 
 // newEgress creates the NAT of the mode in the first public subnet and
@@ -32,13 +35,14 @@ func newEgress(ctx *pulumi.Context, name string, args *NetworkArgs, v *ec2.Vpc, 
 			id:    nat.ID().ToStringOutput(),
 		}, nil
 	case NATModeInstance:
-		inst, err := newNATInstance(ctx, name, v, igw, subnet, parent)
+		inst, eip, err := newNATInstance(ctx, name, v, igw, subnet, parent)
 		if err != nil {
 			return egress{}, err
 		}
 		return egress{
 			route: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NetworkInterfaceId: inst.PrimaryNetworkInterfaceId}},
 			id:    inst.ID().ToStringOutput(),
+			ready: []any{eip.ID()},
 		}, nil
 	}
 	return egress{route: ec2.RouteTableRouteArray{}, id: pulumi.String("").ToStringOutput()}, nil
@@ -108,10 +112,10 @@ iptables-save > /etc/sysconfig/iptables
 // security group (TCP 443 in from the VPC only, 443 out: all the tasks send)
 // and Elastic IP. Source/destination checking is off, or EC2 drops every
 // packet the instance forwards.
-func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.InternetGateway, subnet pulumi.StringInput, parent pulumi.ResourceOption) (*ec2.Instance, error) {
+func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.InternetGateway, subnet pulumi.StringInput, parent pulumi.ResourceOption) (*ec2.Instance, *ec2.Eip, error) {
 	ami, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: NATInstanceAMIParameter})
 	if err != nil {
-		return nil, fmt.Errorf("nat instance %s: look up AMI %s: %w", name, NATInstanceAMIParameter, err)
+		return nil, nil, fmt.Errorf("nat instance %s: look up AMI %s: %w", name, NATInstanceAMIParameter, err)
 	}
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-nat", &ec2.SecurityGroupArgs{
 		VpcId:       v.ID(),
@@ -119,7 +123,7 @@ func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.Inter
 		Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("nat security group %s: %w", name, err)
+		return nil, nil, fmt.Errorf("nat security group %s: %w", name, err)
 	}
 	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-nat-from-vpc", &vpc.SecurityGroupIngressRuleArgs{
 		SecurityGroupId: sg.ID(),
@@ -129,7 +133,7 @@ func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.Inter
 		ToPort:          pulumi.Int(443),
 		CidrIpv4:        v.CidrBlock,
 	}, parent); err != nil {
-		return nil, fmt.Errorf("nat ingress rule %s: %w", name, err)
+		return nil, nil, fmt.Errorf("nat ingress rule %s: %w", name, err)
 	}
 	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-nat-https", &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId: sg.ID(),
@@ -139,7 +143,7 @@ func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.Inter
 		ToPort:          pulumi.Int(443),
 		CidrIpv4:        pulumi.String("0.0.0.0/0"),
 	}, parent); err != nil {
-		return nil, fmt.Errorf("nat egress rule %s: %w", name, err)
+		return nil, nil, fmt.Errorf("nat egress rule %s: %w", name, err)
 	}
 	// ami is ignored after creation: a new AMI published under the
 	// parameter must not replace a running NAT (an outage) on some later
@@ -151,6 +155,12 @@ func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.Inter
 		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
 		SourceDestCheck:     pulumi.Bool(false),
 		UserData:            pulumi.String(natUserData(vpcCidr)),
+		// cloud-init runs user data once per instance: without this, a
+		// changed script would be applied by stop, modify, start of the
+		// same instance (the provider's default) and never run. Replacing
+		// the instance runs it; the route and the Elastic IP follow the
+		// new instance.
+		UserDataReplaceOnChange: pulumi.Bool(true),
 		// IMDSv2 only: nothing on the instance needs instance metadata v1.
 		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{HttpTokens: pulumi.String("required")},
 		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
@@ -163,14 +173,20 @@ func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.Inter
 		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
 	}, parent, pulumi.IgnoreChanges([]string{"ami"}))
 	if err != nil {
-		return nil, fmt.Errorf("nat instance %s: %w", name, err)
+		return nil, nil, fmt.Errorf("nat instance %s: %w", name, err)
 	}
-	if _, err := ec2.NewEip(ctx, name+"-nat", &ec2.EipArgs{
+	// Not the NAT gateway's resource name (name+"-nat"): switching modes
+	// would then update that address in place, associating it with the
+	// instance while the NAT gateway, deleted only at the end of the
+	// update, still holds it, which EC2 refuses. Its own name makes the
+	// switch create a new address and delete the old one with its device.
+	eip, err := ec2.NewEip(ctx, name+"-nat-instance", &ec2.EipArgs{
 		Domain:   pulumi.String("vpc"),
 		Instance: inst.ID(),
-		Tags:     pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{igw})); err != nil {
-		return nil, fmt.Errorf("nat instance eip %s: %w", name, err)
+		Tags:     pulumi.StringMap{"Name": pulumi.String(name + "-nat-instance")},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
+	if err != nil {
+		return nil, nil, fmt.Errorf("nat instance eip %s: %w", name, err)
 	}
-	return inst, nil
+	return inst, eip, nil
 }

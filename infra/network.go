@@ -55,10 +55,17 @@ type NetworkArgs struct {
 type Network struct {
 	pulumi.ResourceState
 
-	VpcID                pulumi.StringOutput      `pulumi:"vpcId"`
-	VpcCidr              pulumi.StringOutput      `pulumi:"vpcCidr"`
-	PublicSubnetIDs      pulumi.StringArrayOutput `pulumi:"publicSubnetIds"`
-	PrivateSubnetIDs     pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
+	VpcID            pulumi.StringOutput      `pulumi:"vpcId"`
+	VpcCidr          pulumi.StringOutput      `pulumi:"vpcCidr"`
+	PublicSubnetIDs  pulumi.StringArrayOutput `pulumi:"publicSubnetIds"`
+	PrivateSubnetIDs pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
+	// TaskSubnetIDs are the private subnets again, known only once their
+	// egress works: route tables associated (with the NAT route), the NAT's
+	// Elastic IP, the S3 gateway endpoint and the interface endpoints. A
+	// service placed by them starts its tasks only then; a task started
+	// earlier cannot pull its image, and three such failures trip the
+	// deployment circuit breaker on the very first `pulumi up`.
+	TaskSubnetIDs        pulumi.StringArrayOutput `pulumi:"taskSubnetIds"`
 	PrivateRouteTableIDs pulumi.StringArrayOutput `pulumi:"privateRouteTableIds"`
 	S3EndpointID         pulumi.StringOutput      `pulumi:"s3EndpointId"`
 	// NatGatewayID is the NAT gateway (gateway mode) or NAT instance
@@ -90,7 +97,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 	parent := pulumi.Parent(n)
 
-	vpc, igw, publicIDs, err := newPublicNetwork(ctx, name, args.AZs, parent)
+	vpc, igw, publicIDs, publicAssocs, err := newPublicNetwork(ctx, name, args.AZs, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +105,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	privateIDs, privateRTs, err := newPrivateSubnets(ctx, name, args.AZs, vpc, eg.route, parent)
+	privateIDs, privateRTs, assocs, err := newPrivateSubnets(ctx, name, args.AZs, vpc, eg.route, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -118,10 +125,14 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("s3 endpoint %s: %w", name, err)
 	}
+	ready := append(append(append([]any{}, eg.ready...), assocs...), publicAssocs...)
+	ready = append(ready, s3ep.ID())
 	if args.NATMode == NATModeEndpoints {
-		if err := newInterfaceEndpoints(ctx, name, args.Region, vpc, privateIDs, parent); err != nil {
+		eps, err := newInterfaceEndpoints(ctx, name, args.Region, vpc, privateIDs, parent)
+		if err != nil {
 			return nil, err
 		}
+		ready = append(ready, eps...)
 	}
 
 	// The VPC's default security group is unused; strip its allow rules so
@@ -144,6 +155,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	n.VpcCidr = vpc.CidrBlock
 	n.PublicSubnetIDs = publicIDs.ToStringArrayOutput()
 	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
+	n.TaskSubnetIDs = pulumi.All(append(ready, privateIDs.ToStringArrayOutput())...).ApplyT(func(v []any) []string {
+		return v[len(v)-1].([]string)
+	}).(pulumi.StringArrayOutput)
 	n.PrivateRouteTableIDs = privateRTs.ToStringArrayOutput()
 	n.S3EndpointID = s3ep.ID().ToStringOutput()
 	n.NatGatewayID = eg.id
@@ -154,6 +168,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"vpcCidr":              n.VpcCidr,
 		"publicSubnetIds":      n.PublicSubnetIDs,
 		"privateSubnetIds":     n.PrivateSubnetIDs,
+		"taskSubnetIds":        n.TaskSubnetIDs,
 		"privateRouteTableIds": n.PrivateRouteTableIDs,
 		"s3EndpointId":         n.S3EndpointID,
 		"natGatewayId":         n.NatGatewayID,
@@ -165,7 +180,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 
 // newPublicNetwork creates the VPC, its internet gateway and one public
 // subnet per AZ on a route table through the internet gateway.
-func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pulumi.ResourceOption) (*ec2.Vpc, *ec2.InternetGateway, pulumi.StringArray, error) {
+func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pulumi.ResourceOption) (*ec2.Vpc, *ec2.InternetGateway, pulumi.StringArray, []any, error) {
 	// DNS support and hostnames are required for the Cloud Map private DNS
 	// namespace, for resolving AWS endpoints from the tasks and for the
 	// private DNS names of interface endpoints:
@@ -177,14 +192,14 @@ func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pul
 		Tags:               pulumi.StringMap{"Name": pulumi.String(name)},
 	}, parent)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("vpc %s: %w", name, err)
+		return nil, nil, nil, nil, fmt.Errorf("vpc %s: %w", name, err)
 	}
 	igw, err := ec2.NewInternetGateway(ctx, name, &ec2.InternetGatewayArgs{
 		VpcId: vpc.ID(),
 		Tags:  pulumi.StringMap{"Name": pulumi.String(name)},
 	}, parent)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("internet gateway %s: %w", name, err)
+		return nil, nil, nil, nil, fmt.Errorf("internet gateway %s: %w", name, err)
 	}
 	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
 		VpcId: vpc.ID(),
@@ -195,9 +210,10 @@ func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pul
 		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-public")},
 	}, parent)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("public route table %s: %w", name, err)
+		return nil, nil, nil, nil, fmt.Errorf("public route table %s: %w", name, err)
 	}
 	var publicIDs pulumi.StringArray
+	var assocs []any // the NAT's way out is its public subnet's route
 	for i, az := range azs {
 		pub, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.SubnetArgs{
 			VpcId:              vpc.ID(),
@@ -210,25 +226,28 @@ func newPublicNetwork(ctx *pulumi.Context, name string, azs []string, parent pul
 			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-public-%s", name, az)},
 		}, parent)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("public subnet %s in %s: %w", name, az, err)
+			return nil, nil, nil, nil, fmt.Errorf("public subnet %s in %s: %w", name, az, err)
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.RouteTableAssociationArgs{
+		assoc, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%d", name, i), &ec2.RouteTableAssociationArgs{
 			SubnetId:     pub.ID(),
 			RouteTableId: publicRT.ID(),
-		}, parent); err != nil {
-			return nil, nil, nil, fmt.Errorf("public route association %s in %s: %w", name, az, err)
+		}, parent)
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("public route association %s in %s: %w", name, az, err)
 		}
+		assocs = append(assocs, assoc.ID())
 		publicIDs = append(publicIDs, pub.ID())
 	}
-	return vpc, igw, publicIDs, nil
+	return vpc, igw, publicIDs, assocs, nil
 }
 
 // newPrivateSubnets creates one private subnet per AZ, each with its own
 // route table (so a per-AZ NAT would only change the route target) holding
 // the egress routes (none in endpoints mode, leaving only the VPC's local
 // route and the S3 gateway endpoint's prefix list).
-func newPrivateSubnets(ctx *pulumi.Context, name string, azs []string, vpc *ec2.Vpc, routes ec2.RouteTableRouteArray, parent pulumi.ResourceOption) (pulumi.StringArray, pulumi.StringArray, error) {
+func newPrivateSubnets(ctx *pulumi.Context, name string, azs []string, vpc *ec2.Vpc, routes ec2.RouteTableRouteArray, parent pulumi.ResourceOption) (pulumi.StringArray, pulumi.StringArray, []any, error) {
 	var privateIDs, privateRTs pulumi.StringArray
+	var assocs []any
 	for i, az := range azs {
 		priv, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.SubnetArgs{
 			VpcId:               vpc.ID(),
@@ -238,7 +257,7 @@ func newPrivateSubnets(ctx *pulumi.Context, name string, azs []string, vpc *ec2.
 			Tags:                pulumi.StringMap{"Name": pulumi.Sprintf("%s-private-%s", name, az)},
 		}, parent)
 		if err != nil {
-			return nil, nil, fmt.Errorf("private subnet %s in %s: %w", name, az, err)
+			return nil, nil, nil, fmt.Errorf("private subnet %s in %s: %w", name, az, err)
 		}
 		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableArgs{
 			VpcId:  vpc.ID(),
@@ -246,18 +265,20 @@ func newPrivateSubnets(ctx *pulumi.Context, name string, azs []string, vpc *ec2.
 			Tags:   pulumi.StringMap{"Name": pulumi.Sprintf("%s-private-%s", name, az)},
 		}, parent)
 		if err != nil {
-			return nil, nil, fmt.Errorf("private route table %s in %s: %w", name, az, err)
+			return nil, nil, nil, fmt.Errorf("private route table %s in %s: %w", name, az, err)
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableAssociationArgs{
+		assoc, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%d", name, i), &ec2.RouteTableAssociationArgs{
 			SubnetId:     priv.ID(),
 			RouteTableId: rt.ID(),
-		}, parent); err != nil {
-			return nil, nil, fmt.Errorf("private route association %s in %s: %w", name, az, err)
+		}, parent)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("private route association %s in %s: %w", name, az, err)
 		}
+		assocs = append(assocs, assoc.ID())
 		privateIDs = append(privateIDs, priv.ID())
 		privateRTs = append(privateRTs, rt.ID())
 	}
-	return privateIDs, privateRTs, nil
+	return privateIDs, privateRTs, assocs, nil
 }
 
 // newFlowLogs records rejected traffic of the VPC to CloudWatch Logs: the
