@@ -66,7 +66,9 @@ var images = map[string]imageSpec{
 		withEnv(awsEnv, "PORT", "8080", "REKOG_URL", "http://rekog.imagelabel.internal:9090"),
 		[]string{"PORT=1"}},
 	"rekog": {9090, "/healthz", withEnv(awsEnv, "PORT", "9090"), []string{"PORT=1"}},
-	"localaws": {4566, "/_localaws/healthz", map[string]string{"BUCKET": "imagelabel-test"},
+	// localaws serves only loopback Hosts and the names it is told: the
+	// services reach it by its network alias.
+	"localaws": {4566, "/_localaws/healthz", map[string]string{"BUCKET": "imagelabel-test", "LOCALAWS_ALLOWED_HOSTS": "localaws.imagelabel.internal"},
 		[]string{"LOCALAWS_ADDR=127.0.0.1:1"}},
 }
 
