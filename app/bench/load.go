@@ -102,7 +102,9 @@ type images struct {
 	run  string
 }
 
-func (im images) get(i int) variant { return newVariant(im.base, fmt.Sprintf("bench %s %d", im.run, i)) }
+func (im images) get(i int) variant {
+	return newVariant(im.base, fmt.Sprintf("bench %s %d", im.run, i))
+}
 
 const boundary = "imagelabel-bench-boundary-7d3f0a"
 
