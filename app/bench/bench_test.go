@@ -108,17 +108,28 @@ func TestRunsFor(t *testing.T) {
 	}
 }
 
-func TestDriveCountsErrorsAndOps(t *testing.T) {
+func TestMeterCountsErrorsAndOps(t *testing.T) {
 	var calls atomic.Int64
-	res := drive(context.Background(), 4, 3, 20, func(_ context.Context, i int) error {
+	seen := make([]atomic.Bool, 30)
+	do := func(_ context.Context, i int) error {
 		calls.Add(1)
+		seen[i].Store(true)
 		if i == 7 {
 			return errors.New("boom")
 		}
 		return nil
-	})
-	if calls.Load() != 23 || res.N != 20 || res.Errors != 1 || res.FirstError != "boom" {
-		t.Errorf("drive = %+v after %d calls; want 23 calls, n 20, 1 error boom", res, calls.Load())
+	}
+	var m meter
+	m.round(context.Background(), 4, 3, 12, do)
+	m.round(context.Background(), 4, 15, 8, do)
+	res := m.result()
+	if calls.Load() != 20 || res.N != 20 || res.Errors != 1 || res.FirstError != "boom" || res.PerSecond <= 0 {
+		t.Errorf("meter = %+v after %d calls; want 20 calls, n 20, 1 error boom", res, calls.Load())
+	}
+	for i := range seen {
+		if seen[i].Load() != (i >= 3 && i < 23) {
+			t.Errorf("op %d called = %v; want ops 3..22 exactly once", i, seen[i].Load())
+		}
 	}
 }
 

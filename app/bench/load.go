@@ -37,29 +37,40 @@ type loadResult struct {
 // op performs upload number i and returns an error if it failed.
 type op func(ctx context.Context, i int) error
 
-// drive runs ops warm .. warm+n-1 with conc workers (ops 0 .. warm-1 first,
-// unmeasured, so connection set-up and lazy initialisation are not counted)
-// and measures each op's latency.
-func drive(ctx context.Context, conc, warm, n int, do op) loadResult {
-	runPhase(ctx, conc, 0, warm, do, nil)
-	lat := make([]time.Duration, n)
-	var errs atomic.Int64
-	var first atomic.Value
+// meter accumulates the latencies, errors and busy time of one kind of
+// operation over several rounds, so the system and its ceiling can be
+// measured in alternating rounds that see the same background load.
+type meter struct {
+	mu      sync.Mutex
+	lat     []time.Duration
+	errors  int
+	first   string
+	elapsed time.Duration
+}
+
+// round runs ops from .. from+n-1 with conc workers and records each.
+func (m *meter) round(ctx context.Context, conc, from, n int, do op) {
 	t0 := time.Now()
-	runPhase(ctx, conc, warm, n, do, func(i int, d time.Duration, err error) {
-		lat[i-warm] = d
+	runPhase(ctx, conc, from, n, do, func(_ int, d time.Duration, err error) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.lat = append(m.lat, d)
 		if err != nil {
-			errs.Add(1)
-			first.CompareAndSwap(nil, err.Error())
+			m.errors++
+			if m.first == "" {
+				m.first = err.Error()
+			}
 		}
 	})
-	elapsed := time.Since(t0)
-	slices.Sort(lat)
-	r := loadResult{N: n, Errors: int(errs.Load()), Elapsed: elapsed,
-		PerSecond: float64(n) / elapsed.Seconds(),
-		P50:       percentile(lat, 50), P90: percentile(lat, 90), P99: percentile(lat, 99)}
-	if s, ok := first.Load().(string); ok {
-		r.FirstError = s
+	m.elapsed += time.Since(t0)
+}
+
+func (m *meter) result() loadResult {
+	lat := slices.Sorted(slices.Values(m.lat))
+	r := loadResult{N: len(lat), Errors: m.errors, Elapsed: m.elapsed, FirstError: m.first,
+		P50: percentile(lat, 50), P90: percentile(lat, 90), P99: percentile(lat, 99)}
+	if m.elapsed > 0 {
+		r.PerSecond = float64(len(lat)) / m.elapsed.Seconds()
 	}
 	return r
 }

@@ -115,13 +115,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintln(stderr, "bench: building localaws, rekog and upload (static, as in the images)")
-	bins, err := buildBinaries(ctx, tmp, o.profile != "", logw)
+	real, bins, err := buildBinaries(ctx, tmp, o.profile != "", logw)
 	if err != nil {
 		return err
 	}
 	rc := runConfig{bins: bins, tmp: tmp, logw: logw, profile: o.profile}
 	rep := report{Machine: machine(), Binaries: map[string]int64{
-		"localaws": fileSize(bins.Localaws), "rekog": fileSize(bins.Rekog), "upload": fileSize(bins.Upload)}}
+		"localaws": fileSize(real.Localaws), "rekog": fileSize(real.Rekog), "upload": fileSize(real.Upload)}}
 	for _, sc := range o.sizes {
 		fmt.Fprintf(stderr, "bench: making a ~%s JPEG (%dx%d)\n", sc.Name, sc.Width, sc.Height)
 		base, err := baseImage(sc)

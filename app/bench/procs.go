@@ -28,35 +28,37 @@ type binaries struct {
 }
 
 // buildBinaries compiles the three services with internal/build (the
-// deploy's own reproducible build) into dir. With profiled set, upload and
-// rekog come from app/bench/profiled/<svc> instead: the same Run wrapped in
-// runtime/pprof, never shipped.
-func buildBinaries(ctx context.Context, dir string, profiled bool, logw io.Writer) (binaries, error) {
-	var b binaries
-	paths := map[string]*string{"localaws": &b.Localaws, "rekog": &b.Rekog, "upload": &b.Upload}
+// deploy's own reproducible build) into dir: real. The binaries to run are
+// the same, unless profiled is set: then upload and rekog come from
+// app/bench/profiled/<svc>, the same Run wrapped in runtime/pprof (never
+// shipped, and not what the sizes report).
+func buildBinaries(ctx context.Context, dir string, profiled bool, logw io.Writer) (real, run binaries, _ error) {
+	paths := map[string]*string{"localaws": &real.Localaws, "rekog": &real.Rekog, "upload": &real.Upload}
 	for _, svc := range []string{"localaws", "rekog", "upload"} {
-		if profiled && svc != "localaws" {
-			out := filepath.Join(dir, svc+"-profiled")
-			cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./app/bench/profiled/"+svc)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			root, err := moduleRoot()
-			if err != nil {
-				return b, err
-			}
-			cmd.Dir = root
-			if raw, err := cmd.CombinedOutput(); err != nil {
-				return b, fmt.Errorf("build profiled %s: %w\n%s", svc, err, raw)
-			}
-			*paths[svc] = out
-			continue
-		}
 		res, err := build.Build(ctx, build.Options{Service: svc, OutDir: filepath.Join(dir, svc), Log: logw})
 		if err != nil {
-			return b, fmt.Errorf("build %s: %w", svc, err)
+			return real, run, fmt.Errorf("build %s: %w", svc, err)
 		}
 		*paths[svc] = res.Binary
 	}
-	return b, nil
+	run = real
+	if !profiled {
+		return real, run, nil
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return real, run, err
+	}
+	for svc, out := range map[string]*string{"rekog": &run.Rekog, "upload": &run.Upload} {
+		*out = filepath.Join(dir, svc+"-profiled")
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", *out, "./app/bench/profiled/"+svc)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd.Dir = root
+		if raw, err := cmd.CombinedOutput(); err != nil {
+			return real, run, fmt.Errorf("build profiled %s: %w\n%s", svc, err, raw)
+		}
+	}
+	return real, run, nil
 }
 
 // moduleRoot is the nearest directory from the working directory up that

@@ -121,51 +121,62 @@ func startSystem(ctx context.Context, rc runConfig, tag string) (*system, error)
 	return s, nil
 }
 
+// rounds is how many alternating rounds of system and ceiling a run has:
+// the machine's background load changes over seconds, and alternating
+// exposes both to the same changes.
+const rounds = 4
+
 // runOne measures one size at one concurrency: n uploads through a fresh
-// system, then n direct backend calls (the ceiling) against the same
-// localaws, each after an unmeasured warm-up of conc operations.
+// system and n direct backend calls (the ceiling) against the same
+// localaws, in alternating rounds, after an unmeasured warm-up of conc
+// operations of each.
 func runOne(ctx context.Context, rc runConfig, sc sizeClass, base []byte, conc, n int, tag string) (*result, error) {
 	sys, err := startSystem(ctx, rc, tag)
 	if err != nil {
 		return nil, err
 	}
 	defer sys.stop()
-	r := &result{Size: sc.Name, ImageBytes: len(base), Concurrency: conc}
-	procs := []*proc{sys.upload, sys.rekog, sys.localaws}
-	stats := []*procStats{&r.Upload, &r.Rekog, &r.Localaws}
-	var before [3]float64
-	measure := func() error {
-		for i, p := range procs {
-			if before[i], err = cpuSeconds(p.cmd.Process.Pid); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: conc}}
 	defer client.CloseIdleConnections()
-	upOp := uploadOp(client, sys.upload.url, images{base: base, run: tag + "-sys"})
-	runPhase(ctx, conc, 0, conc, upOp, nil) // warm-up
-	if err := measure(); err != nil {
+	sysOp := uploadOp(client, sys.upload.url, images{base: base, run: tag + "-sys"})
+	ceilOp, err := ceiling(ctx, sys.localaws.url, images{base: base, run: tag + "-ceil"})
+	if err != nil {
 		return nil, err
 	}
-	r.System = drive(ctx, conc, 0, n, func(ctx context.Context, i int) error { return upOp(ctx, conc+i) })
-	for i, p := range procs {
-		pid := p.cmd.Process.Pid
-		after, err := cpuSeconds(pid)
+	runPhase(ctx, conc, 0, conc, sysOp, nil) // warm-up: connections, lazy initialisation
+	runPhase(ctx, conc, 0, conc, ceilOp, nil)
+
+	procs := []*proc{sys.upload, sys.rekog, sys.localaws}
+	var cpu [3]float64 // CPU seconds of each process during the system's rounds
+	var sysM, ceilM meter
+	from := conc
+	for k := range rounds {
+		m := n/rounds + btoi(k < n%rounds)
+		before, err := cpuOf(procs)
 		if err != nil {
 			return nil, err
 		}
-		stats[i].CPUPer1000 = (after - before[i]) * 1000 / float64(n)
-		if stats[i].PeakRSS, err = peakRSS(pid); err != nil {
+		sysM.round(ctx, conc, from, m, sysOp)
+		after, err := cpuOf(procs)
+		if err != nil {
 			return nil, err
 		}
-		stats[i].Startup = p.startup
+		for i := range cpu {
+			cpu[i] += after[i] - before[i]
+		}
+		ceilM.round(ctx, conc, from, m, ceilOp)
+		from += m
 	}
-
-	if r.Ceiling, err = ceiling(ctx, sys.localaws.url, conc, n, images{base: base, run: tag + "-ceil"}); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	r := &result{Size: sc.Name, ImageBytes: len(base), Concurrency: conc, System: sysM.result(), Ceiling: ceilM.result()}
+	for i, st := range []*procStats{&r.Upload, &r.Rekog, &r.Localaws} {
+		st.Startup = procs[i].startup
+		st.CPUPer1000 = cpu[i] * 1000 / float64(n)
+		if st.PeakRSS, err = peakRSS(procs[i].cmd.Process.Pid); err != nil {
+			return nil, err
+		}
 	}
 	if r.Ceiling.PerSecond > 0 {
 		r.Ratio = r.System.PerSecond / r.Ceiling.PerSecond
@@ -176,10 +187,29 @@ func runOne(ctx context.Context, rc runConfig, sc sizeClass, base []byte, conc, 
 	return r, nil
 }
 
-// ceiling drives the direct backend calls with the services' own SDK
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func cpuOf(procs []*proc) ([3]float64, error) {
+	var out [3]float64
+	for i, p := range procs {
+		v, err := cpuSeconds(p.cmd.Process.Pid)
+		if err != nil {
+			return out, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// ceiling returns the direct backend calls, made with the services' own SDK
 // configuration (awsconf), so SDK tuning helps the ceiling exactly as much
 // as the services and the ratio isolates the services' own overhead.
-func ceiling(ctx context.Context, awsURL string, conc, n int, im images) (loadResult, error) {
+func ceiling(ctx context.Context, awsURL string, im images) (op, error) {
 	env := map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": awsURL,
 		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
@@ -187,10 +217,9 @@ func ceiling(ctx context.Context, awsURL string, conc, n int, im images) (loadRe
 	getenv := func(k string) string { return env[k] }
 	cfg, err := awsconf.Load(ctx, getenv)
 	if err != nil {
-		return loadResult{}, fmt.Errorf("ceiling: %w", err)
+		return nil, fmt.Errorf("ceiling: %w", err)
 	}
-	do := ceilingOp(awsconf.NewS3(cfg, getenv), awsconf.NewRekognition(cfg, getenv), bucket, im)
-	return drive(ctx, conc, conc, n, do), nil
+	return ceilingOp(awsconf.NewS3(cfg, getenv), awsconf.NewRekognition(cfg, getenv), bucket, im), nil
 }
 
 // runsFor bounds a run's uploads by bytes: localaws keeps every object in
