@@ -75,6 +75,12 @@ func encodeJPEG(img image.Image) ([]byte, error) {
 func baseImage(s sizeClass) ([]byte, error) {
 	cw, ch := max(s.Width/4, 16), max(s.Height/4, 16)
 	scale := float64(s.Width*s.Height) / float64(cw*ch)
+	// The headers and tables do not grow with the area: scale only the rest.
+	hdr, err := encodeJPEG(photo(8, 8, 0, 1))
+	if err != nil {
+		return nil, err
+	}
+	fixed := float64(len(hdr))
 	lo, hi := 0, 128
 	for lo < hi {
 		mid := (lo + hi) / 2
@@ -82,7 +88,7 @@ func baseImage(s sizeClass) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if float64(len(b))*scale < float64(s.Target) {
+		if (float64(len(b))-fixed)*scale+fixed < float64(s.Target) {
 			lo = mid + 1
 		} else {
 			hi = mid
