@@ -119,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rc := runConfig{bins: bins, tmp: tmp, logw: logw, profile: o.profile}
+	rc := runConfig{bins: bins, tmp: tmp, logw: logw, errw: stderr, profile: o.profile}
 	rep := report{Machine: machine(), Binaries: map[string]int64{
 		"localaws": fileSize(real.Localaws), "rekog": fileSize(real.Rekog), "upload": fileSize(real.Upload)}}
 	for _, sc := range o.sizes {

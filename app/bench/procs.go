@@ -135,31 +135,33 @@ func startProc(ctx context.Context, name, bin string, args, env []string, url, h
 		}
 		select {
 		case err := <-p.exited:
-			return nil, fmt.Errorf("%s exited during start-up: %v", name, err)
+			return nil, fmt.Errorf("%s exited during start-up: %w", name, err)
 		case <-ctx.Done():
-			p.stop()
+			_ = p.stop() // the start-up error says enough
 			return nil, fmt.Errorf("start %s: %w", name, ctx.Err())
 		case <-time.After(100 * time.Microsecond):
 		}
 		if time.Now().After(deadline) {
-			p.stop()
+			_ = p.stop() // the start-up error says enough
 			return nil, fmt.Errorf("start %s: not healthy after 20s", name)
 		}
 	}
 }
 
 // stop sends SIGTERM (the services drain and, when profiled, write their
-// profiles) and waits up to 30 s before killing.
-func (p *proc) stop() {
+// profiles), waits up to 30 s before killing, and returns how the process
+// ended (nil for a clean exit).
+func (p *proc) stop() error {
 	if p == nil || p.cmd.Process == nil {
-		return
+		return nil
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-p.exited:
+	case err := <-p.exited:
+		return err
 	case <-time.After(30 * time.Second):
 		_ = p.cmd.Process.Kill()
-		<-p.exited
+		return fmt.Errorf("%s: killed after 30 s: %w", p.name, <-p.exited)
 	}
 }
 

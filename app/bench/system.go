@@ -45,9 +45,10 @@ type result struct {
 // runConfig is what every run shares.
 type runConfig struct {
 	bins    binaries
-	tmp     string // HOME and profiles of the services
-	logw    io.Writer
-	profile string // directory for pprof profiles, "" for none
+	tmp     string    // HOME and profiles of the services
+	logw    io.Writer // the services' logs (stderr with -v)
+	errw    io.Writer // the benchmark's own warnings (stderr)
+	profile string    // directory for pprof profiles, "" for none
 }
 
 // system is the three processes of one run.
@@ -55,11 +56,13 @@ type system struct {
 	localaws, rekog, upload *proc
 }
 
-func (s *system) stop() {
-	// upload first, so it never sees rekog or localaws gone mid-request.
-	s.upload.stop()
-	s.rekog.stop()
-	s.localaws.stop()
+// stop stops the processes, upload first so it never sees rekog or
+// localaws gone mid-request, and reports any that did not exit cleanly on
+// SIGTERM (the run's figures are taken by then; -v shows their logs).
+func (s *system) stop(logw io.Writer) {
+	if err := errors.Join(s.upload.stop(), s.rekog.stop(), s.localaws.stop()); err != nil {
+		fmt.Fprintf(logw, "bench: stopping the services: %v\n", err)
+	}
 }
 
 // serviceEnv is the whole environment of a service: nothing inherited from
@@ -107,15 +110,14 @@ func startSystem(ctx context.Context, rc runConfig, tag string) (*system, error)
 	s.rekog, err = startProc(ctx, "rekog", rc.bins.Rekog, nil,
 		serviceEnv(rc, awsURL, "PORT="+ports[1], prof("rekog")), rekogURL, "/healthz", rc.logw)
 	if err != nil {
-		s.localaws.stop()
+		_ = s.localaws.stop() // the start-up error says enough
 		return nil, err
 	}
 	s.upload, err = startProc(ctx, "upload", rc.bins.Upload, nil,
 		serviceEnv(rc, awsURL, "PORT="+ports[2], "REKOG_URL="+rekogURL, prof("upload")),
 		"http://127.0.0.1:"+ports[2], "/healthz", rc.logw)
 	if err != nil {
-		s.rekog.stop()
-		s.localaws.stop()
+		_, _ = s.rekog.stop(), s.localaws.stop() // the start-up error says enough
 		return nil, err
 	}
 	return s, nil
@@ -135,7 +137,7 @@ func runOne(ctx context.Context, rc runConfig, sc sizeClass, base []byte, conc, 
 	if err != nil {
 		return nil, err
 	}
-	defer sys.stop()
+	defer sys.stop(rc.errw)
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: conc}}
 	defer client.CloseIdleConnections()
 	sysOp := uploadOp(client, sys.upload.url, images{base: base, run: tag + "-sys"})
