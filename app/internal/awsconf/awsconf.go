@@ -6,11 +6,15 @@ package awsconf
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/rekognition"
@@ -51,18 +55,32 @@ func Load(ctx context.Context, getenv func(string) string) (aws.Config, error) {
 		opts = append(opts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN"))))
 	}
-	// No config.WithHTTPClient: the SDK's loader reads AWS_CA_BUNDLE from
-	// the process environment (set in many dev shells and CI images) and
-	// adds it to the HTTP client's roots, which it can do only to its own
-	// *awshttp.BuildableClient; any other client makes LoadDefaultConfig
-	// fail with "unable to add custom RootCAs HTTPClient". Transport tuning,
-	// if ever needed, must go through awshttp.NewBuildableClient().
-	// WithTransportOptions. TestLoadWithCABundle guards this.
+	// The HTTP client stays the SDK's own *awshttp.BuildableClient: the
+	// loader reads AWS_CA_BUNDLE from the process environment (set in many
+	// dev shells and CI images) and adds it to the client's roots, which it
+	// can do only to a BuildableClient; any other client makes
+	// LoadDefaultConfig fail with "unable to add custom RootCAs HTTPClient".
+	// TestLoadWithCABundle guards this.
+	opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(tuneTransport)))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load aws config (region %s): %w", region, err)
 	}
 	return cfg, nil
+}
+
+// maxIdlePerHost is the SDK transport's idle connection pool per host.
+// The SDK's default is 10 (awshttp.DefaultHTTPTransportMaxIdleConnsPerHost);
+// upload has up to 16 PutObjects and rekog one DetectLabels per request in
+// flight, and every call beyond the pool's size closes its connection
+// afterwards and dials a new one for the next call (measured in
+// BENCHMARKS.md). Idle connections cost a few KiB each and close after the
+// SDK's 90 s idle timeout.
+const maxIdlePerHost = 64
+
+func tuneTransport(tr *http.Transport) {
+	tr.MaxIdleConnsPerHost = maxIdlePerHost
+	tr.MaxIdleConns = max(tr.MaxIdleConns, 2*maxIdlePerHost)
 }
 
 // Endpoint returns the endpoint URL for service ("S3", "REKOGNITION") from
@@ -78,6 +96,13 @@ func Endpoint(getenv func(string) string, service string) string {
 // (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL) the client uses it with
 // path-style addressing, which every S3-compatible endpoint understands
 // (virtual-hosted style needs wildcard DNS for bucket names).
+//
+// Over a plain-http endpoint (the local stand-in) the payload is sent
+// unsigned, as the SDK always does over HTTPS: otherwise SigV4 hashes
+// every body once more (about a tenth of upload's CPU, BENCHMARKS.md), a
+// cost it never pays in AWS. The body stays protected:
+// callers send x-amz-checksum-sha256, a signed header S3 verifies.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
 func NewS3(cfg aws.Config, getenv func(string) string) *s3.Client {
 	ep := Endpoint(getenv, "S3")
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
@@ -87,7 +112,14 @@ func NewS3(cfg aws.Config, getenv func(string) string) *s3.Client {
 		if o.BaseEndpoint != nil || cfg.BaseEndpoint != nil {
 			o.UsePathStyle = true
 		}
+		if plainHTTP(o.BaseEndpoint) || (o.BaseEndpoint == nil && plainHTTP(cfg.BaseEndpoint)) {
+			o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+		}
 	})
+}
+
+func plainHTTP(endpoint *string) bool {
+	return endpoint != nil && strings.HasPrefix(strings.ToLower(*endpoint), "http://")
 }
 
 // NewRekognition returns a Rekognition client for cfg, pointed at

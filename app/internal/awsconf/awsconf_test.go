@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -178,5 +179,111 @@ func TestLoadBadCABundle(t *testing.T) {
 		if _, err := Load(context.Background(), env); err == nil {
 			t.Errorf("Load with AWS_CA_BUNDLE=%s = nil error; want error", filepath.Base(path))
 		}
+	}
+}
+
+// TestS3UnsignedPayloadOverHTTP: over a plain-http endpoint PutObject sends
+// the payload unsigned (as the SDK does over HTTPS) instead of hashing it
+// for SigV4, and the checksum header that protects the body is signed.
+func TestS3UnsignedPayloadOverHTTP(t *testing.T) {
+	var rec recorded
+	srv := rec.server(t)
+	env := envOf(map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": srv.URL,
+		"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b",
+	})
+	cfg, err := Load(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewS3(cfg, env).PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String("images"), Key: aws.String("uploads/x.png"), Body: strings.NewReader("data"),
+		// SHA-256 of "data", base64.
+		ChecksumSHA256: aws.String("Om6weQ85rIfJTzhWst0sXREOaBFgImGpqSPTuyOtyLc="),
+	})
+	if err != nil {
+		t.Fatalf("PutObject = %v", err)
+	}
+	req := rec.reqs[0]
+	if got := req.Header.Get("X-Amz-Content-Sha256"); got != "UNSIGNED-PAYLOAD" {
+		t.Errorf("X-Amz-Content-Sha256 = %q; want UNSIGNED-PAYLOAD over http", got)
+	}
+	auth := req.Header.Get("Authorization")
+	if !strings.Contains(auth, "x-amz-checksum-sha256") || req.Header.Get("X-Amz-Checksum-Sha256") == "" {
+		t.Errorf("Authorization = %q; want x-amz-checksum-sha256 sent and among the signed headers", auth)
+	}
+}
+
+// TestConnectionsReused: 32 calls in flight at once, twice; the second
+// round must reuse the first round's connections (the SDK's default pool
+// keeps 10 per host and would dial 22 new ones).
+func TestConnectionsReused(t *testing.T) {
+	const inFlight = 32
+	var (
+		mu       sync.Mutex
+		newConns int
+		arrived  = make(chan struct{}, inFlight)
+		release  = make(chan struct{})
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = w.Write([]byte(`{"Labels":[]}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			newConns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	env := envOf(map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": srv.URL,
+		"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_MAX_ATTEMPTS": "1",
+	})
+	cfg, err := Load(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := NewRekognition(cfg, env)
+	round := func() int {
+		mu.Lock()
+		before := newConns
+		mu.Unlock()
+		var wg sync.WaitGroup
+		errs := make(chan error, inFlight)
+		for range inFlight {
+			wg.Go(func() {
+				_, err := client.DetectLabels(context.Background(), &rekognition.DetectLabelsInput{
+					Image: &types.Image{S3Object: &types.S3Object{Bucket: aws.String("b"), Name: aws.String("k")}},
+				})
+				errs <- err
+			})
+		}
+		for range inFlight { // all in flight at once, then all answered
+			<-arrived
+		}
+		for range inFlight {
+			release <- struct{}{}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("DetectLabels = %v", err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return newConns - before
+	}
+	if n := round(); n != inFlight {
+		t.Fatalf("first round opened %d connections; want %d", n, inFlight)
+	}
+	if n := round(); n != 0 {
+		t.Errorf("second round opened %d new connections; want 0 (all %d kept idle)", n, inFlight)
 	}
 }
