@@ -22,6 +22,12 @@ func fuzzSeedImage() image.Image {
 	return img
 }
 
+// onBytes adapts a verifier of buffered chunks to a byte slice (bufOf lays
+// the bytes out in chunks as the handler's buffer does).
+func onBytes(verify func(*chunkBuf) error) func([]byte) error {
+	return func(b []byte) error { return verify(bufOf(b)) }
+}
+
 // checkVerifier holds for verifyPNG and verifyJPEG on any input: no panic;
 // an accepted file starts with its signature and is still accepted with
 // bytes appended (data after IEND/EOI is allowed); the shortest accepted
@@ -63,14 +69,14 @@ func FuzzVerifyPNG(f *testing.F) {
 	f.Add([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x00IEND\xaeB`\x82"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = sniff(b)
-		checkVerifier(t, b, verifyPNG, pngSignature, func(p []byte) bool {
+		checkVerifier(t, b, onBytes(verifyPNG), pngSignature, func(p []byte) bool {
 			return len(p) >= 12 && string(p[len(p)-8:len(p)-4]) == "IEND"
 		})
 		if cfg, err := png.DecodeConfig(bytes.NewReader(b)); err != nil || cfg.Width*cfg.Height > 1<<16 || cfg.Width > 1<<16 || cfg.Height > 1<<16 {
 			return // keep the oracle's decode small
 		}
 		if _, err := png.Decode(bytes.NewReader(b)); err == nil {
-			if verr := verifyPNG(b); verr != nil {
+			if verr := verifyPNG(bufOf(b)); verr != nil {
 				t.Fatalf("image/png decodes %d bytes but verifyPNG refuses them: %v", len(b), verr)
 			}
 		}
@@ -90,7 +96,7 @@ func FuzzVerifyJPEG(f *testing.F) {
 	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x00, 0xFF, 0xD9})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = sniff(b)
-		checkVerifier(t, b, verifyJPEG, jpegPrefix[:2], func(p []byte) bool {
+		checkVerifier(t, b, onBytes(verifyJPEG), jpegPrefix[:2], func(p []byte) bool {
 			return len(p) >= 4 && p[len(p)-2] == 0xFF && p[len(p)-1] == 0xD9
 		})
 	})

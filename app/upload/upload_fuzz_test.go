@@ -93,7 +93,7 @@ func fuzzFilePart(body []byte) ([]byte, bool) {
 // fuzzValidImage says whether data passes every check upload makes.
 func fuzzValidImage(data []byte) bool {
 	f := sniff(data)
-	if f == nil || f.verify(data) != nil {
+	if f == nil || f.verify(bufOf(data)) != nil {
 		return false
 	}
 	cfg, err := f.decodeConfig(bytes.NewReader(data))
