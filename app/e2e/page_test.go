@@ -83,6 +83,18 @@ func browser(t *testing.T) (context.Context, func() []chromedp.ConsoleMessage) {
 	}
 }
 
+// scrollSettled waits until the page has stopped scrolling (the results'
+// smooth scroll after an upload): chromedp.Click measures where to click
+// once, and a page still scrolling moves the element away (the click then
+// misses, and e.g. the options stay closed).
+func scrollSettled() chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`(() => {
+		const same = window.lastScrollY === scrollY;
+		window.lastScrollY = scrollY;
+		return same;
+	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))
+}
+
 // do runs actions with a deadline, failing the test with what step failed.
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -251,6 +263,7 @@ func TestPage(t *testing.T) {
 		new MutationObserver(() => statusTrail.push(document.getElementById('status').textContent))
 			.observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true})`))
 	do(t, ctx, "upload and wait for labels",
+		scrollSettled(),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
 	)
@@ -288,8 +301,10 @@ func TestPage(t *testing.T) {
 
 	// Options: Max labels 2 sends maxLabels=2 and the page shows two labels.
 	do(t, ctx, "upload again with max labels 2",
+		scrollSettled(),
 		chromedp.Click(chromedp.CSS("#options summary")),
 		chromedp.SendKeys(chromedp.ID("maxLabels"), "2"),
+		scrollSettled(),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
 	)
@@ -352,6 +367,7 @@ func TestPage(t *testing.T) {
 	do(t, ctx, "upload notes.png",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{notes}),
 		chromedp.WaitEnabled(chromedp.ID("submit")),
+		scrollSettled(),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("error")),
 	)
@@ -410,6 +426,7 @@ func TestPage(t *testing.T) {
 	do(t, ctx, "upload fits.png",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{fits}),
 		chromedp.WaitEnabled(chromedp.ID("submit")),
+		scrollSettled(),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.Poll[chromedp.Void](`window.xhrs === 1 && !document.getElementById('submit').disabled`),
 	)
@@ -430,6 +447,7 @@ func TestPage(t *testing.T) {
 	do(t, ctx, "upload while labeling fails",
 		chromedp.WaitVisible(chromedp.ID("preview")),
 		chromedp.WaitEnabled(chromedp.ID("submit")),
+		scrollSettled(),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("retry")),
 	)
@@ -443,6 +461,7 @@ func TestPage(t *testing.T) {
 	}
 	sys.AWS.ClearFaults()
 	do(t, ctx, "retry labeling",
+		scrollSettled(),
 		chromedp.Click(chromedp.ID("retry")),
 		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
 		chromedp.WaitNotVisible(chromedp.ID("error")),
