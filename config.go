@@ -69,7 +69,7 @@ var configKeys = []configKey{
 	{"logRetentionDays", "7", "1 | 3 | 5 | 7 | 14 | 30 | 60 | 90 | 120 | 150 | 180 | 365 | 400 | 545 | 731 | 1096 | 1827 | 2192 | 2557 | 2922 | 3288 | 3653", "Retention of every log group; one of CloudWatch Logs' allowed values."},
 	{"apiThrottleRate", "50", "1..10000", "Steady-state requests per second allowed by the API stage."},
 	{"apiThrottleBurst", "100", "1..5000", "Burst of requests allowed by the API stage."},
-	{"maxUploadBytes", "10485760", "1..10485760", "Largest upload request body accepted by upload, multipart framing included (at most 10 MiB, the HTTP API payload limit)."},
+	{"maxUploadBytes", "10485760", "1024..10485760", "Largest upload request body accepted by upload, multipart framing included (at most 10 MiB, the HTTP API payload limit)."},
 	{"namespace", "imagelabel.internal", "lowercase DNS name ending in .internal", "Domain of the stack's namespaces: Service Connect uses <stack>.<namespace> (rekog is rekog.<stack>.<namespace>), the API's discovery api.<stack>.<namespace>."},
 	{"imageRetentionDays", "30", "1..36500", "Days before uploaded images (uploads/) expire from the bucket."},
 	{"containerInsights", "false", "true | false", "ECS Container Insights on the cluster (adds CloudWatch cost)."},
@@ -93,6 +93,11 @@ func (e configErrors) Error() string {
 // logRetentionValues are the only retention periods CloudWatch Logs accepts:
 // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
 var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// minUploadBytes is the smallest MAX_UPLOAD_BYTES upload starts with (less
+// could not hold a multipart body around any image): refused at preview
+// rather than as a task that never becomes healthy.
+const minUploadBytes = 1024
 
 // maxHTTPAPIPayload is the HTTP API payload quota (10 MB, not adjustable):
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
@@ -210,8 +215,8 @@ func loadConfig(get func(key string) (string, bool)) (Config, error) {
 	c.APIThrottleBurst = intKey("apiThrottleBurst", 1, 5000)
 	if n, err := strconv.ParseInt(raw["maxUploadBytes"], 10, 64); err != nil {
 		bad("maxUploadBytes", "%q is not an integer", raw["maxUploadBytes"])
-	} else if n < 1 || n > maxHTTPAPIPayload {
-		bad("maxUploadBytes", "%d is out of range 1..%d (the HTTP API payload limit)", n, maxHTTPAPIPayload)
+	} else if n < minUploadBytes || n > maxHTTPAPIPayload {
+		bad("maxUploadBytes", "%d is out of range %d..%d (upload refuses less at start; at most the HTTP API payload limit)", n, minUploadBytes, maxHTTPAPIPayload)
 	} else {
 		c.MaxUploadBytes = n
 	}

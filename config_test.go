@@ -70,6 +70,7 @@ func TestConfigValidation(t *testing.T) {
 		{"apiThrottleBurst", "5001", nil, "apiThrottleBurst"},
 		{"maxUploadBytes", "10485761", nil, "maxUploadBytes"},
 		{"maxUploadBytes", "0", nil, "maxUploadBytes"},
+		{"maxUploadBytes", "1023", nil, "maxUploadBytes"}, // upload would refuse it at start
 		{"namespace", "imagelabel.com", nil, "namespace"},
 		{"namespace", "internal.com", nil, "namespace"},
 		{"namespace", "Imagelabel.internal", nil, "namespace"},
