@@ -26,6 +26,7 @@ import (
 
 	"imagelabel/app/localaws"
 	"imagelabel/app/upload/memlimit"
+	"imagelabel/internal/testutil"
 )
 
 // memoryBoundMiB is upload's documented peak RSS bound with the defaults
@@ -127,8 +128,10 @@ func startUploadProcess(t *testing.T, rekogURL string) *uploadProcess {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: &logs}, &syncWriter{w: &logs}
+	// One writer for both: exec then copies them in one goroutine, and
+	// the test reads it while upload still writes.
+	var logs testutil.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -154,17 +157,6 @@ func startUploadProcess(t *testing.T, rekogURL string) *uploadProcess {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return p
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 func freePort(t *testing.T) int {
