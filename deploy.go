@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -230,7 +228,6 @@ func deploy(ctx *pulumi.Context, cfg Config, build builder) (*outputs, error) {
 		a.DesiredCount = cfg.DesiredCount
 		a.MaxCount = cfg.MaxCount
 		a.NamespaceArn = cluster.NamespaceArn
-		a.CapacityProviders = infra.OnDemandStrategy()
 		if cfg.Spot {
 			a.CapacityProviders = infra.SpotStrategy(cfg.SpotOnDemandBase)
 		}
@@ -359,8 +356,7 @@ func stackLabel(stack string) string {
 	if label == stack && len(label) <= 63 {
 		return label
 	}
-	sum := sha256.Sum256([]byte(stack))
-	suffix := hex.EncodeToString(sum[:])[:6]
+	suffix := hexID(6, stack)
 	if room := 63 - len(suffix) - 1; len(label) > room {
 		label = strings.TrimRight(label[:room], "-")
 	}

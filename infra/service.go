@@ -68,9 +68,10 @@ type FargateServiceArgs struct {
 	// MaxCount above DesiredCount adds target-tracking autoscaling on
 	// average CPU between DesiredCount and MaxCount.
 	MaxCount int
-	// CapacityProviders, when set, places the tasks by this capacity
-	// provider strategy (OnDemandStrategy, SpotStrategy) instead of the
-	// FARGATE launch type; the two are exclusive in ECS.
+	// CapacityProviders places the tasks by this capacity provider
+	// strategy (OnDemandStrategy, the default, or SpotStrategy). The
+	// services never use the FARGATE launch type: switching between it and
+	// a strategy replaces the service (terraform-provider-aws issue 22823).
 	CapacityProviders []CapacityProviderShare
 
 	// NamespaceArn is the Service Connect namespace. Every service is at
@@ -374,7 +375,6 @@ func newECSService(ctx *pulumi.Context, name string, args *FargateServiceArgs, t
 	svcArgs := &ecs.ServiceArgs{
 		Cluster:        args.ClusterArn,
 		TaskDefinition: td.Arn,
-		LaunchType:     pulumi.String("FARGATE"),
 		DesiredCount:   pulumi.Int(args.DesiredCount),
 		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
 			Subnets:        args.SubnetIDs,
@@ -394,22 +394,26 @@ func newECSService(ctx *pulumi.Context, name string, args *FargateServiceArgs, t
 		EnableEcsManagedTags:        pulumi.Bool(true),
 		PropagateTags:               pulumi.String("SERVICE"),
 	}
-	if len(args.CapacityProviders) > 0 {
-		var strategy ecs.ServiceCapacityProviderStrategyArray
-		for _, p := range args.CapacityProviders {
-			strategy = append(strategy, ecs.ServiceCapacityProviderStrategyArgs{
-				CapacityProvider: pulumi.String(p.Provider), Base: pulumi.Int(p.Base), Weight: pulumi.Int(p.Weight),
-			})
-		}
-		svcArgs.LaunchType = nil
-		svcArgs.CapacityProviderStrategies = strategy
-		// ECS refuses a change of strategy on an existing service unless
-		// it forces a new deployment ("When switching from launch type to
-		// capacity provider strategy on an existing service, or making a
-		// change to a capacity provider strategy ... you must force a new
-		// deployment"): https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
-		svcArgs.ForceNewDeployment = pulumi.Bool(true)
+	// Always a capacity provider strategy, never the FARGATE launch type:
+	// switching between the two replaces the service (see
+	// CapacityProviders), so Spot can be turned on and off in place.
+	providers := args.CapacityProviders
+	if len(providers) == 0 {
+		providers = OnDemandStrategy()
 	}
+	var strategy ecs.ServiceCapacityProviderStrategyArray
+	for _, p := range providers {
+		strategy = append(strategy, ecs.ServiceCapacityProviderStrategyArgs{
+			CapacityProvider: pulumi.String(p.Provider), Base: pulumi.Int(p.Base), Weight: pulumi.Int(p.Weight),
+		})
+	}
+	svcArgs.CapacityProviderStrategies = strategy
+	// ECS refuses a change of strategy on an existing service unless it
+	// forces a new deployment ("When switching from launch type to
+	// capacity provider strategy on an existing service, or making a
+	// change to a capacity provider strategy ... you must force a new
+	// deployment"): https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+	svcArgs.ForceNewDeployment = pulumi.Bool(true)
 	if r := args.Registry; r != nil {
 		// awsvpc + SRV records: ECS needs containerName+containerPort or
 		// port (not both); naming the container ties the record to its port
