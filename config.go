@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"imagelabel/infra"
 )
 
 // configNamespace is the Pulumi config namespace of this project's keys
@@ -195,8 +197,8 @@ func loadConfig(get func(key string) (string, bool)) (Config, error) {
 	if c.MaxCount < c.DesiredCount {
 		bad("maxCount", "%d is less than desiredCount %d", c.MaxCount, c.DesiredCount)
 	}
-	if !slices.Contains(natModes, raw["natMode"]) {
-		bad("natMode", "%q must be one of %s", raw["natMode"], strings.Join(natModes, ", "))
+	if !slices.Contains(infra.NATModes, raw["natMode"]) {
+		bad("natMode", "%q must be one of %s", raw["natMode"], strings.Join(infra.NATModes, ", "))
 	}
 	c.NATMode = raw["natMode"]
 	c.LogRetentionDays = intKey("logRetentionDays", 1, 3653)
@@ -369,9 +371,6 @@ func configNames(envConfig string) []string {
 	}
 	return slices.Sorted(maps.Keys(m))
 }
-
-// natModes are the values of natMode (infra.NATModeGateway, ...).
-var natModes = []string{"gateway", "instance", "endpoints"}
 
 // emailPattern is a deliberately loose address check (one @, a dot in the
 // domain, no spaces): AWS Budgets validates the address itself; this only

@@ -122,7 +122,7 @@ func admits443FromVPC(t *testing.T, p *planResult, groups []string) bool {
 // mode promises, and its security groups let HTTPS out.
 func TestNATModesKeepTasksConnected(t *testing.T) {
 	want := map[string]string{"gateway": "NAT gateway", "instance": "NAT instance", "endpoints": "interface endpoint"}
-	for _, mode := range natModes {
+	for _, mode := range infra.NATModes {
 		for _, azs := range []string{"1", "2"} {
 			p := model(t, "natMode="+mode, "azCount="+azs)
 			services := p.find(typService)

@@ -37,28 +37,14 @@ var InterfaceEndpointServices = []string{"ecr.api", "ecr.dkr", "logs", "rekognit
 // hostnames resolve to them, behind a security group that admits HTTPS
 // from the VPC only.
 func newInterfaceEndpoints(ctx *pulumi.Context, name, region string, v *ec2.Vpc, subnets pulumi.StringArray, parent pulumi.ResourceOption) ([]any, error) {
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints", &ec2.SecurityGroupArgs{
-		VpcId:       v.ID(),
-		Description: pulumi.String("Interface VPC endpoints: HTTPS from the VPC only"),
-		Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-endpoints")},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("endpoint security group %s: %w", name, err)
-	}
 	// "The security group attached to the VPC endpoint must allow incoming
 	// connections on port 443 from the private subnet of the VPC" (ECS
 	// guide above). The VPC CIDR, not the task groups: the endpoints then
 	// do not depend on the service security groups' lifecycle. No egress
 	// rule: endpoints only answer.
-	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-endpoints-from-vpc", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId: sg.ID(),
-		Description:     pulumi.String("HTTPS to AWS APIs from the VPC"),
-		IpProtocol:      pulumi.String("tcp"),
-		FromPort:        pulumi.Int(443),
-		ToPort:          pulumi.Int(443),
-		CidrIpv4:        v.CidrBlock,
-	}, parent); err != nil {
-		return nil, fmt.Errorf("endpoint ingress rule %s: %w", name, err)
+	sg, err := newHTTPSFromVPCGroup(ctx, name+"-endpoints", "Interface VPC endpoints: HTTPS from the VPC only", "HTTPS to AWS APIs from the VPC", v, parent)
+	if err != nil {
+		return nil, err
 	}
 	var ids []any
 	for _, svc := range InterfaceEndpointServices {
@@ -77,4 +63,29 @@ func newInterfaceEndpoints(ctx *pulumi.Context, name, region string, v *ec2.Vpc,
 		ids = append(ids, ep.ID())
 	}
 	return ids, nil
+}
+
+// newHTTPSFromVPCGroup creates security group name admitting TCP 443 from
+// the VPC's CIDR only (rule name-from-vpc), with no egress rule: the NAT
+// instance adds its own, endpoints need none.
+func newHTTPSFromVPCGroup(ctx *pulumi.Context, name, desc, ruleDesc string, v *ec2.Vpc, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
+	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
+		VpcId:       v.ID(),
+		Description: pulumi.String(desc),
+		Tags:        pulumi.StringMap{"Name": pulumi.String(name)},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("security group %s: %w", name, err)
+	}
+	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-from-vpc", &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId: sg.ID(),
+		Description:     pulumi.String(ruleDesc),
+		IpProtocol:      pulumi.String("tcp"),
+		FromPort:        pulumi.Int(443),
+		ToPort:          pulumi.Int(443),
+		CidrIpv4:        v.CidrBlock,
+	}, parent); err != nil {
+		return nil, fmt.Errorf("ingress rule %s-from-vpc: %w", name, err)
+	}
+	return sg, nil
 }

@@ -117,23 +117,9 @@ func newNATInstance(ctx *pulumi.Context, name string, v *ec2.Vpc, igw *ec2.Inter
 	if err != nil {
 		return nil, nil, fmt.Errorf("nat instance %s: look up AMI %s: %w", name, NATInstanceAMIParameter, err)
 	}
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-nat", &ec2.SecurityGroupArgs{
-		VpcId:       v.ID(),
-		Description: pulumi.String("NAT instance: HTTPS from the VPC only"),
-		Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
-	}, parent)
+	sg, err := newHTTPSFromVPCGroup(ctx, name+"-nat", "NAT instance: HTTPS from the VPC only", "HTTPS to forward from the VPC", v, parent)
 	if err != nil {
-		return nil, nil, fmt.Errorf("nat security group %s: %w", name, err)
-	}
-	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-nat-from-vpc", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId: sg.ID(),
-		Description:     pulumi.String("HTTPS to forward from the VPC"),
-		IpProtocol:      pulumi.String("tcp"),
-		FromPort:        pulumi.Int(443),
-		ToPort:          pulumi.Int(443),
-		CidrIpv4:        v.CidrBlock,
-	}, parent); err != nil {
-		return nil, nil, fmt.Errorf("nat ingress rule %s: %w", name, err)
+		return nil, nil, err
 	}
 	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-nat-https", &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId: sg.ID(),

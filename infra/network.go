@@ -12,6 +12,7 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -31,6 +32,9 @@ const (
 	// (endpoints.go) for every AWS service the tasks call.
 	NATModeEndpoints = "endpoints"
 )
+
+// NATModes are the NAT modes, the default first.
+var NATModes = []string{NATModeGateway, NATModeInstance, NATModeEndpoints}
 
 // NetworkArgs configures a Network.
 type NetworkArgs struct {
@@ -86,9 +90,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if len(args.AZs) == 0 {
 		return nil, fmt.Errorf("network %s: no availability zones", name)
 	}
-	switch args.NATMode {
-	case NATModeGateway, NATModeInstance, NATModeEndpoints:
-	default:
+	if !slices.Contains(NATModes, args.NATMode) {
 		return nil, fmt.Errorf("network %s: nat mode %q not supported", name, args.NATMode)
 	}
 	n := &Network{}
