@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -579,7 +577,6 @@ func budgetName(stack string) string {
 	if len(name) <= maxBudgetName {
 		return name
 	}
-	sum := sha256.Sum256([]byte(stack))
-	suffix := "-" + hex.EncodeToString(sum[:])[:8]
+	suffix := "-" + hexID(8, stack)
 	return name[:maxBudgetName-len(suffix)] + suffix
 }

@@ -8,10 +8,9 @@ import (
 )
 
 // regionSupport says what a region offers of the services this system
-// cannot run without. A region absent from the table supports none of them.
+// cannot run without. Only regions with Rekognition's Image API
+// (DetectLabels) are in the table; a region absent from it is refused.
 type regionSupport struct {
-	// Rekognition: the Rekognition Image API (DetectLabels) has an endpoint.
-	Rekognition bool
 	// VPCLinkZones are the zone IDs where API Gateway creates VPC links for
 	// HTTP APIs (the link's subnets must all be in them). Empty: no VPC
 	// links in the region.
@@ -91,7 +90,7 @@ var regionTable = func() map[string]regionSupport {
 	for _, r := range rekognitionRegions {
 		fz, fargate := fargateZones[r]
 		if links := vpcLinkZones[r]; len(links) > 0 && fargate {
-			out[r] = regionSupport{Rekognition: true, VPCLinkZones: links, FargateZones: fz, FargateArch: fargateArch}
+			out[r] = regionSupport{VPCLinkZones: links, FargateZones: fz, FargateArch: fargateArch}
 		}
 	}
 	return out
@@ -127,7 +126,7 @@ func (s regionSupport) usableZones() []string {
 func supportedRegions(table map[string]regionSupport, arch string) []string {
 	var out []string
 	for r, s := range table {
-		if s.Rekognition && len(s.usableZones()) > 0 && slices.Contains(s.FargateArch, arch) {
+		if len(s.usableZones()) > 0 && slices.Contains(s.FargateArch, arch) {
 			out = append(out, r)
 		}
 	}
@@ -141,7 +140,7 @@ func supportedRegions(table map[string]regionSupport, arch string) []string {
 func checkRegion(table map[string]regionSupport, region, arch string) error {
 	s, ok := table[region]
 	switch {
-	case !ok || !s.Rekognition || len(s.usableZones()) == 0:
+	case !ok || len(s.usableZones()) == 0:
 		return fmt.Errorf("aws:region: %s lacks %s (this stack needs Rekognition DetectLabels, API Gateway VPC links for HTTP APIs and Fargate); supported regions: %s",
 			region, strings.Join(missingServices(region), ", "), strings.Join(supportedRegions(table, arch), ", "))
 	case !slices.Contains(s.FargateArch, arch):

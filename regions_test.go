@@ -10,8 +10,8 @@ import (
 // architecture is refused naming imagelabel:cpuArchitecture.
 func TestCheckRegionArchitecture(t *testing.T) {
 	table := map[string]regionSupport{
-		"xx-west-1": {true, zones("xxw1", 1), nil, []string{"X86_64"}},
-		"xx-east-1": {true, zones("xxe1", 1), nil, bothArch},
+		"xx-west-1": {zones("xxw1", 1), nil, []string{"X86_64"}},
+		"xx-east-1": {zones("xxe1", 1), nil, bothArch},
 	}
 	err := checkRegion(table, "xx-west-1", "ARM64")
 	if err == nil || !strings.Contains(err.Error(), "imagelabel:cpuArchitecture") || !strings.Contains(err.Error(), "x86_64") || !strings.Contains(err.Error(), "xx-east-1") {
@@ -26,7 +26,7 @@ func TestCheckRegionArchitecture(t *testing.T) {
 // own (a typo would silently refuse every zone).
 func TestRegionTable(t *testing.T) {
 	for region, s := range regionTable {
-		if !s.Rekognition || len(s.usableZones()) == 0 || len(s.FargateArch) == 0 {
+		if !slices.Contains(rekognitionRegions, region) || len(s.usableZones()) == 0 || len(s.FargateArch) == 0 {
 			t.Errorf("%s listed but not usable: %+v", region, s)
 		}
 		prefix := mockZonePrefix(region)
