@@ -29,9 +29,7 @@ func handleInfo(cfg config) http.Handler {
 	info := httpx.BuildInfo("rekog")
 	info.Labeler = labeler(cfg.endpoint)
 	info.RekognitionEndpoint = cfg.endpoint
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteJSON(w, r, http.StatusOK, info)
-	})
+	return httpx.HandleInfo(info)
 }
 
 // labeler names what answers DetectLabels at endpoint: Amazon Rekognition

@@ -109,10 +109,12 @@ func NewS3(cfg aws.Config, getenv func(string) string) *s3.Client {
 		if ep != "" {
 			o.BaseEndpoint = aws.String(ep)
 		}
-		if o.BaseEndpoint != nil || cfg.BaseEndpoint != nil {
+		// NewFromConfig has already copied cfg.BaseEndpoint into o before
+		// the options run, so o.BaseEndpoint is the endpoint in use.
+		if o.BaseEndpoint != nil {
 			o.UsePathStyle = true
 		}
-		if plainHTTP(o.BaseEndpoint) || (o.BaseEndpoint == nil && plainHTTP(cfg.BaseEndpoint)) {
+		if plainHTTP(o.BaseEndpoint) {
 			o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 		}
 	})

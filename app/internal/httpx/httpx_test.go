@@ -39,7 +39,7 @@ func decodeError(t *testing.T, body io.Reader) api.ErrorBody {
 func testMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", HandleHealthz())
-	mux.Handle("GET /getInfo", HandleInfo("test"))
+	mux.Handle("GET /getInfo", HandleInfo(BuildInfo("test")))
 	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("secret internal detail") })
 	mux.HandleFunc("GET /panic-late", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)

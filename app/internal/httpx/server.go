@@ -144,9 +144,9 @@ func HandleHealthz() http.Handler {
 	})
 }
 
-// HandleInfo answers GET /getInfo with BuildInfo(name).
-func HandleInfo(name string) http.Handler {
-	info := BuildInfo(name)
+// HandleInfo answers GET /getInfo with info (BuildInfo plus what the
+// service adds).
+func HandleInfo(info api.Info) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, r, http.StatusOK, info)
 	})
