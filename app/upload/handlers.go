@@ -71,7 +71,7 @@ func handleUpload(cfg config, mem *budget, store objectStore, rk *rekogClient) h
 			return
 		}
 		img, err := receive(w, r, cfg, mem, params["boundary"])
-		if err != nil && errors.Is(err, errBudget) {
+		if errors.Is(err, errBudget) {
 			refuseBusy(w, r, cfg, err)
 			return
 		}

@@ -144,18 +144,7 @@ func startUploadProcess(t *testing.T, rekogURL string) *uploadProcess {
 		}
 	})
 	p := &uploadProcess{pid: cmd.Process.Pid, url: "http://127.0.0.1:" + strconv.Itoa(port)}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(p.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("upload did not become healthy: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitHTTP(t, p.url+"/healthz", 10*time.Second, nil)
 	return p
 }
 

@@ -55,8 +55,8 @@ const Budget = storeTimeout + labelTimeout
 // both deadlines.
 var limits = httpx.Limits{
 	ReadHeaderTimeout: 10 * time.Second,
-	ReadTimeout:       60 * time.Second,
-	WriteTimeout:      60*time.Second + storeTimeout + labelTimeout + 5*time.Second,
+	ReadTimeout:       defaultPace.total,
+	WriteTimeout:      defaultPace.total + storeTimeout + labelTimeout + 5*time.Second,
 	IdleTimeout:       120 * time.Second,
 	MaxHeaderBytes:    64 << 10,
 	Drain:             httpx.DrainTimeout,

@@ -3,8 +3,6 @@ package upload
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"image"
 	"io"
@@ -181,8 +179,7 @@ func (u *fuzzUpload) checkStored(t *testing.T, raw, data []byte, valid bool) {
 	if !valid {
 		t.Fatalf("POST /upload = 200 %s for a file part the checks refuse (%d bytes)", raw, len(data))
 	}
-	sum := sha256.Sum256(data)
-	want := api.KeyPrefix + hex.EncodeToString(sum[:]) + "." + sniff(data).ext
+	want := keyOf(data, sniff(data).ext)
 	if out.Key != want || out.Size != int64(len(data)) {
 		t.Fatalf("POST /upload = key %s size %d; want %s size %d", out.Key, out.Size, want, len(data))
 	}
