@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"imagelabel/app/internal/api"
+	"imagelabel/internal/testutil"
 )
 
 // Load suite sizes: issue 9's "2,000 distinct images at concurrency 64".
@@ -43,11 +43,7 @@ func distinctPNG(tb testing.TB, i int) []byte {
 			img.Set(x, y, color.NRGBA{uint8(i), uint8(i >> 8), uint8(x*20 + y), 255})
 		}
 	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		tb.Fatalf("encode image %d: %v", i, err)
-	}
-	return b.Bytes()
+	return testutil.EncodePNG(tb, img)
 }
 
 func multipartBody(tb testing.TB, data []byte) (body []byte, contentType string) {

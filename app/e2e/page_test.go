@@ -95,6 +95,11 @@ func scrollSettled() chromedp.Action[chromedp.Void] {
 	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))
 }
 
+// click clicks the element once the page has stopped scrolling.
+func click[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(scrollSettled(), chromedp.Click(sel))
+}
+
 // do runs actions with a deadline, failing the test with what step failed.
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -263,8 +268,7 @@ func TestPage(t *testing.T) {
 		new MutationObserver(() => statusTrail.push(document.getElementById('status').textContent))
 			.observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true})`))
 	do(t, ctx, "upload and wait for labels",
-		scrollSettled(),
-		chromedp.Click(chromedp.ID("submit")),
+		click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
 	)
 	labels := eval[[]shownLabel](t, ctx, readLabels)
@@ -301,11 +305,9 @@ func TestPage(t *testing.T) {
 
 	// Options: Max labels 2 sends maxLabels=2 and the page shows two labels.
 	do(t, ctx, "upload again with max labels 2",
-		scrollSettled(),
-		chromedp.Click(chromedp.CSS("#options summary")),
+		click(chromedp.CSS("#options summary")),
 		chromedp.SendKeys(chromedp.ID("maxLabels"), "2"),
-		scrollSettled(),
-		chromedp.Click(chromedp.ID("submit")),
+		click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
 	)
 	if n := eval[int](t, ctx, `document.querySelectorAll('#labels li.label').length`); n != 2 {
@@ -367,8 +369,7 @@ func TestPage(t *testing.T) {
 	do(t, ctx, "upload notes.png",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{notes}),
 		chromedp.WaitEnabled(chromedp.ID("submit")),
-		scrollSettled(),
-		chromedp.Click(chromedp.ID("submit")),
+		click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("error")),
 	)
 	// A sentence for people that names the file, and the API's own words below it.
@@ -426,8 +427,7 @@ func TestPage(t *testing.T) {
 	do(t, ctx, "upload fits.png",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{fits}),
 		chromedp.WaitEnabled(chromedp.ID("submit")),
-		scrollSettled(),
-		chromedp.Click(chromedp.ID("submit")),
+		click(chromedp.ID("submit")),
 		chromedp.Poll[chromedp.Void](`window.xhrs === 1 && !document.getElementById('submit').disabled`),
 	)
 	if title := eval[string](t, ctx, `document.getElementById('error').hidden ? '' : document.getElementById('errorTitle').textContent`); title == "File too large" ||
@@ -447,8 +447,7 @@ func TestPage(t *testing.T) {
 	do(t, ctx, "upload while labeling fails",
 		chromedp.WaitVisible(chromedp.ID("preview")),
 		chromedp.WaitEnabled(chromedp.ID("submit")),
-		scrollSettled(),
-		chromedp.Click(chromedp.ID("submit")),
+		click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("retry")),
 	)
 	if title := eval[string](t, ctx, `document.getElementById('errorTitle').textContent`); title != "Stored, but labeling failed" {
@@ -461,8 +460,7 @@ func TestPage(t *testing.T) {
 	}
 	sys.AWS.ClearFaults()
 	do(t, ctx, "retry labeling",
-		scrollSettled(),
-		chromedp.Click(chromedp.ID("retry")),
+		click(chromedp.ID("retry")),
 		chromedp.WaitVisible(chromedp.CSS("#labels li.label")),
 		chromedp.WaitNotVisible(chromedp.ID("error")),
 	)
@@ -500,11 +498,7 @@ func pngOfSize(t *testing.T, size int) []byte {
 	for i := range img.Pix {
 		img.Pix[i] = byte(i * 7)
 	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	raw := b.Bytes()
+	raw := testutil.EncodePNG(t, img)
 	iend := raw[len(raw)-12:]
 	body := raw[:len(raw)-12]
 	fill := size - len(raw) - 12 // the filler chunk's length, type and CRC take 12
