@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rekognition"
 	"github.com/aws/aws-sdk-go-v2/service/rekognition/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"imagelabel/app/internal/api"
 )
 
 // loadResult is what one load phase measured.
@@ -161,7 +163,7 @@ func ceilingOp(s3c *s3.Client, rk *rekognition.Client, bucket string, im images)
 	return func(ctx context.Context, i int) error {
 		data := im.get(i).Bytes()
 		sum := sha256.Sum256(data)
-		key := fmt.Sprintf("uploads/%x.jpg", sum)
+		key := fmt.Sprintf("%s%x.jpg", api.KeyPrefix, sum)
 		_, err := s3c.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data),
 			ContentLength: aws.Int64(int64(len(data))), ContentType: aws.String("image/jpeg"),
@@ -172,8 +174,8 @@ func ceilingOp(s3c *s3.Client, rk *rekognition.Client, bucket string, im images)
 		}
 		_, err = rk.DetectLabels(ctx, &rekognition.DetectLabelsInput{
 			Image:         &types.Image{S3Object: &types.S3Object{Bucket: aws.String(bucket), Name: aws.String(key)}},
-			MaxLabels:     aws.Int32(10),
-			MinConfidence: aws.Float32(70),
+			MaxLabels:     aws.Int32(api.DefaultMaxLabels),
+			MinConfidence: aws.Float32(api.DefaultMinConf),
 			Features:      []types.DetectLabelsFeatureName{types.DetectLabelsFeatureNameGeneralLabels},
 		})
 		if err != nil {

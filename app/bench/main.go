@@ -84,9 +84,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.n < 1 || o.repeat < 1 {
 		return o, fmt.Errorf("-n and -repeat must be at least 1")
 	}
-	if len(o.concs) == 0 || len(o.sizes) == 0 {
-		return o, errNoRuns
-	}
 	return o, nil
 }
 

@@ -232,8 +232,6 @@ func runsFor(n, conc, imageBytes int) int {
 	return min(n, max(2*conc, budget/(2*imageBytes)))
 }
 
-var errNoRuns = errors.New("nothing to run: give at least one size and one concurrency")
-
 func mkTemp() (string, error) {
 	dir, err := os.MkdirTemp("", "imagelabel-bench-")
 	if err != nil {

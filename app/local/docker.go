@@ -51,13 +51,13 @@ const (
 	cleanupTimeout = 60 * time.Second
 )
 
-// taskMemory is the memory limit of the upload and rekog containers: the
+// taskMemoryMiB is the memory limit of the upload and rekog containers: the
 // deploy's default Fargate task size (uploadMemory and rekogMemory, 512 MiB),
 // so a service that would run out of memory in AWS does so here too.
-const (
-	taskMemoryMiB = 512
-	taskMemory    = "512m"
-)
+const taskMemoryMiB = 512
+
+// taskMemory is taskMemoryMiB as docker run's --memory value.
+var taskMemory = itoa(taskMemoryMiB) + "m"
 
 // dockerCLI runs the docker command line. It uses the CLI rather than the
 // Engine API so that the user's Docker context, DOCKER_HOST and credentials

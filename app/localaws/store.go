@@ -41,9 +41,7 @@ func newBackend(dir string) (gofakes3.Backend, error) {
 		return nil, fmt.Errorf("localaws dir %q: %w", dir, err)
 	}
 	meta := filepath.Join(abs, metaDirName)
-	if err := os.MkdirAll(meta, 0o700); err != nil {
-		return nil, fmt.Errorf("localaws dir %q: %w", dir, err)
-	}
+	// Creates meta too, with the same mode.
 	tmp := filepath.Join(meta, tmpDirName)
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("localaws dir %q: %w", dir, err)
