@@ -2,35 +2,11 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"io"
-	"os"
-	"path/filepath"
-	"reflect"
-	"slices"
+	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
-
-func TestRelPath(t *testing.T) {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inside := filepath.Join(wd, ".build", "upload-linux-arm64")
-	outside := filepath.Join(filepath.Dir(wd), "elsewhere")
-	for _, tt := range []struct{ in, want string }{
-		{inside, filepath.Join(".build", "upload-linux-arm64")},
-		{outside, outside},
-		{wd, "."},
-	} {
-		if got := relPath(tt.in); got != tt.want {
-			t.Errorf("relPath(%q) = %q; want %q", tt.in, got, tt.want)
-		}
-	}
-}
 
 // env returns a getenv over kv.
 func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
@@ -85,29 +61,50 @@ func TestRunOutsidePulumi(t *testing.T) {
 	}
 }
 
-// TestLogErrors: under the engine each config problem is its own error
-// diagnostic (the CLI counts them), and the error says it was logged, through
-// what pulumi.RunErr wraps it in.
-func TestLogErrors(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want []string
-	}{
-		{configErrors{"imagelabel:azCount: 9 is out of range 1..6", "imagelabel:natMode: x"}, []string{"imagelabel:azCount: 9 is out of range 1..6", "imagelabel:natMode: x"}},
-		{errors.New("boom"), []string{"program failed: boom"}},
-	} {
-		var logged []string
-		body := logErrors(func(*pulumi.Context) error { return tc.err }, func(_ *pulumi.Context, msg string) error {
-			logged = append(logged, msg)
-			return nil
-		})
-		err := pulumi.RunErr(body, pulumi.WithMocks(projectName, "test", newRecorder("")))
-		if !slices.Equal(logged, tc.want) {
-			t.Errorf("%v: logged %q; want %q", tc.err, logged, tc.want)
+// layers ranks the packages of the Pulumi program, lowest first: a package
+// may import only packages of a lower rank (so cost and awsrules, which
+// share a rank, never import each other), and no package outside this
+// table imports one of rank 1 or more. README's "Where things are" and
+// docs/deploy.md describe the same order.
+var layers = map[string]int{
+	"imagelabel/infra":                0,
+	"imagelabel/internal/stackconfig": 1,
+	"imagelabel/internal/program":     2,
+	"imagelabel/internal/plan":        3,
+	"imagelabel/internal/cost":        4,
+	"imagelabel/internal/awsrules":    4,
+	"imagelabel/internal/plancmd":     5,
+	"imagelabel":                      6,
+}
+
+// TestImportsRunDownward reads every package's imports (tests excluded:
+// an external test package may import upward) with `go list` and refuses
+// an import that points up or sideways in layers.
+func TestImportsRunDownward(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "imagelabel/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	seen := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, imports := fields[0], fields[1:]
+		rank, ranked := layers[pkg]
+		if ranked {
+			seen++
 		}
-		var le loggedError
-		if !errors.As(err, &le) || !reflect.DeepEqual(le.error, tc.err) {
-			t.Errorf("%v: RunErr = %v; want a loggedError wrapping it", tc.err, err)
+		for _, imp := range imports {
+			r, ok := layers[imp]
+			switch {
+			case !ok:
+			case !ranked && r >= 1:
+				t.Errorf("%s imports %s: only the program's own layers may", pkg, imp)
+			case ranked && r >= rank:
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports run downward only", pkg, rank, imp, r)
+			}
 		}
+	}
+	if seen != len(layers) {
+		t.Errorf("go list found %d of the %d packages in layers: a package moved or was renamed", seen, len(layers))
 	}
 }

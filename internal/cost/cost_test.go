@@ -1,11 +1,12 @@
-package main
+package cost
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
 	"strings"
 	"testing"
+
+	"imagelabel/internal/plan"
+	"imagelabel/internal/stackconfig"
 )
 
 // near compares dollar figures to the cent's hundredth (items are rounded
@@ -13,31 +14,31 @@ import (
 func near(a, b float64) bool { return math.Abs(a-b) < 5e-4 }
 
 // estimate runs the model with short-key overrides and prices it.
-func estimate(t *testing.T, overrides ...string) *costEstimate {
+func estimate(t *testing.T, overrides ...string) *Estimate {
 	t.Helper()
-	cfg := baseConfig()
+	cfg := map[string]string{"aws:region": "us-east-1"}
 	for _, kv := range overrides {
 		k, v, _ := strings.Cut(kv, "=")
 		if !strings.Contains(k, ":") {
-			k = configNamespace + ":" + k
+			k = stackconfig.Namespace + ":" + k
 		}
 		cfg[k] = v
 	}
-	p, err := runModel("test", cfg)
+	p, err := plan.Model("test", cfg)
 	if err != nil {
-		t.Fatalf("runModel(%v): %v", overrides, err)
+		t.Fatalf("plan.Model(%v): %v", overrides, err)
 	}
-	c, err := planCost(p, cfg)
+	c, err := ForPlan(p, cfg)
 	if err != nil {
-		t.Fatalf("planCost(%v): %v", overrides, err)
+		t.Fatalf("ForPlan(%v): %v", overrides, err)
 	}
 	return c
 }
 
 // item returns the monthly figure of the item whose resource contains sub.
-func item(t *testing.T, items []costItem, sub string) costItem {
+func item(t *testing.T, items []Item, sub string) Item {
 	t.Helper()
-	var found []costItem
+	var found []Item
 	for _, it := range items {
 		if strings.Contains(it.Resource, sub) {
 			found = append(found, it)
@@ -215,47 +216,6 @@ func TestCostTargets(t *testing.T) {
 	cheap := estimate(t, "natMode=instance", "cpuArchitecture=x86_64", "spot=true").MonthlyUSD
 	if cheap > 0.15*ref {
 		t.Errorf("cheapest shape %.2f USD = %.1f%% of the reference; want <= 15%%", cheap, 100*cheap/ref)
-	}
-}
-
-func TestPlanPrintsCost(t *testing.T) {
-	var out bytes.Buffer
-	if err := runPlan([]string{"--json"}, ".", &out); err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Cost struct {
-			MonthlyUSD        *float64 `json:"monthlyUSD"`
-			Per1000UploadsUSD *float64 `json:"per1000UploadsUSD"`
-			Items             []struct {
-				Resource   string   `json:"resource"`
-				MonthlyUSD *float64 `json:"monthlyUSD"`
-				Basis      string   `json:"basis"`
-			} `json:"items"`
-			Region     string `json:"region"`
-			PricesAsOf string `json:"pricesAsOf"`
-		} `json:"cost"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	c := doc.Cost
-	if c.MonthlyUSD == nil || c.Per1000UploadsUSD == nil || c.Region != "us-east-1" || c.PricesAsOf == "" || len(c.Items) == 0 {
-		t.Fatalf("cost = %+v", c)
-	}
-	for _, it := range c.Items {
-		if it.Resource == "" || it.MonthlyUSD == nil || it.Basis == "" {
-			t.Errorf("cost item %+v lacks a field", it)
-		}
-	}
-	var tree bytes.Buffer
-	if err := runPlan(nil, ".", &tree); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []string{"estimated monthly cost in us-east-1", "fixed per month", "per 1,000 uploads", "730 h x $0.045"} {
-		if !strings.Contains(tree.String(), w) {
-			t.Errorf("plan output lacks %q", w)
-		}
 	}
 }
 

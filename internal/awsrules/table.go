@@ -1,4 +1,4 @@
-package main
+package awsrules
 
 // The AWS input rules, by Pulumi resource type token, with their sources.
 // Written by hand from the API references and the CloudFormation resource
@@ -10,7 +10,7 @@ package main
 // To register a new type: add an entry with its rules (names, descriptions,
 // enums, ranges it sends), or with none: "<reason>" if it sends only IDs and
 // booleans. A type the program declares without an entry fails
-// TestAWSInputRules.
+// TestAWSInputRules (and Check).
 
 import (
 	"fmt"
@@ -18,6 +18,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"imagelabel/internal/plan"
+	"imagelabel/internal/stackconfig"
 )
 
 // Sources.
@@ -280,7 +283,7 @@ func fargateSize(v any) string {
 	if !okC || !okM {
 		return ""
 	}
-	opts := FargateMemoryOptions(int(cpu))
+	opts := stackconfig.FargateMemoryOptions(int(cpu))
 	if opts == nil {
 		return fmt.Sprintf("cpu %g is not a Fargate size", cpu)
 	}
@@ -800,10 +803,10 @@ const (
 )
 
 // inlinePolicyTotal sums the inline policies per role.
-func inlinePolicyTotal(p *planResult) []violation {
+func inlinePolicyTotal(p *plan.Result) []Violation {
 	total := map[string]int{}
-	last := map[string]*planResource{}
-	for _, r := range p.find("aws:iam/rolePolicy:RolePolicy") {
+	last := map[string]*plan.Resource{}
+	for _, r := range p.Find("aws:iam/rolePolicy:RolePolicy") {
 		role, _ := r.Inputs["role"].(string)
 		pol, _ := r.Inputs["policy"].(string)
 		if role == "" || unknown(role) || unknown(pol) {
@@ -812,11 +815,11 @@ func inlinePolicyTotal(p *planResult) []violation {
 		total[role] += nonWhitespaceLen(pol)
 		last[role] = r
 	}
-	var out []violation
+	var out []Violation
 	for _, role := range sortedKeysInt(total) {
 		if n := total[role]; n > 10240 {
 			r := last[role]
-			out = append(out, violation{Type: r.Type, Name: r.Name, Path: "policy", Value: fmt.Sprintf("role %s: %d characters", role, n),
+			out = append(out, Violation{Type: r.Type, Name: r.Name, Path: "policy", Value: fmt.Sprintf("role %s: %d characters", role, n),
 				Rule: ruleInlineTotal, Source: srcIAMQuotas, Problem: fmt.Sprintf("inline policies total %d non-whitespace characters, at most 10240 allowed", n)})
 		}
 	}
@@ -835,9 +838,9 @@ func sortedKeysInt(m map[string]int) []string {
 // portNamesExist checks each Service Connect portName against the port
 // mapping names of the task definition the service runs (matched by family,
 // from the task definition ARN).
-func portNamesExist(p *planResult) []violation {
+func portNamesExist(p *plan.Result) []Violation {
 	ports := map[string][]string{} // family -> port mapping names
-	for _, td := range p.find("aws:ecs/taskDefinition:TaskDefinition") {
+	for _, td := range p.Find("aws:ecs/taskDefinition:TaskDefinition") {
 		fam, _ := td.Inputs["family"].(string)
 		walk(td.Inputs, strings.Split("containerDefinitions.@json.*.portMappings.*.name", "."), "", func(_ string, v any) {
 			if s, ok := v.(string); ok {
@@ -845,8 +848,8 @@ func portNamesExist(p *planResult) []violation {
 			}
 		})
 	}
-	var out []violation
-	for _, svc := range p.find("aws:ecs/service:Service") {
+	var out []Violation
+	for _, svc := range p.Find("aws:ecs/service:Service") {
 		arn, _ := svc.Inputs["taskDefinition"].(string)
 		fam := arn[strings.LastIndex(arn, "/")+1:]
 		if i := strings.LastIndex(fam, ":"); i >= 0 {
@@ -858,7 +861,7 @@ func portNamesExist(p *planResult) []violation {
 		}
 		walk(svc.Inputs, strings.Split("serviceConnectConfiguration.services.*.portName", "."), "", func(at string, v any) {
 			if s, ok := v.(string); ok && !slices.Contains(names, s) {
-				out = append(out, violation{Type: svc.Type, Name: svc.Name, Path: at, Value: shortValue(s), Rule: rulePortNames,
+				out = append(out, Violation{Type: svc.Type, Name: svc.Name, Path: at, Value: shortValue(s), Rule: rulePortNames,
 					Source: srcSCService, Problem: fmt.Sprintf("task definition %s has port mappings %v", fam, names)})
 			}
 		})

@@ -1,4 +1,4 @@
-package main
+package stackconfig
 
 import (
 	"slices"
@@ -9,27 +9,28 @@ import (
 // TestCheckRegionArchitecture: a region whose Fargate lacks the configured
 // architecture is refused naming imagelabel:cpuArchitecture.
 func TestCheckRegionArchitecture(t *testing.T) {
-	table := map[string]regionSupport{
+	table := map[string]RegionSupport{
 		"xx-west-1": {zones("xxw1", 1), nil, []string{"X86_64"}},
 		"xx-east-1": {zones("xxe1", 1), nil, bothArch},
 	}
-	err := checkRegion(table, "xx-west-1", "ARM64")
+	err := CheckRegion(table, "xx-west-1", "ARM64")
 	if err == nil || !strings.Contains(err.Error(), "imagelabel:cpuArchitecture") || !strings.Contains(err.Error(), "x86_64") || !strings.Contains(err.Error(), "xx-east-1") {
-		t.Errorf("checkRegion(ARM64 where only X86_64) = %v; want a cpuArchitecture refusal offering x86_64 and xx-east-1", err)
+		t.Errorf("CheckRegion(ARM64 where only X86_64) = %v; want a cpuArchitecture refusal offering x86_64 and xx-east-1", err)
 	}
-	if err := checkRegion(table, "xx-west-1", "X86_64"); err != nil {
-		t.Errorf("checkRegion(X86_64) = %v", err)
+	if err := CheckRegion(table, "xx-west-1", "X86_64"); err != nil {
+		t.Errorf("CheckRegion(X86_64) = %v", err)
 	}
 }
 
 // TestRegionTable: every listed region is usable, and its zone IDs are its
 // own (a typo would silently refuse every zone).
 func TestRegionTable(t *testing.T) {
-	for region, s := range regionTable {
-		if !slices.Contains(rekognitionRegions, region) || len(s.usableZones()) == 0 || len(s.FargateArch) == 0 {
+	for region, s := range Regions {
+		if !slices.Contains(rekognitionRegions, region) || len(s.UsableZones()) == 0 || len(s.FargateArch) == 0 {
 			t.Errorf("%s listed but not usable: %+v", region, s)
 		}
-		prefix := mockZonePrefix(region)
+		first := s.VPCLinkZones[0]
+		prefix := first[:strings.LastIndex(first, "-az")]
 		for _, z := range append(slices.Clone(s.VPCLinkZones), s.FargateZones...) {
 			if !strings.HasPrefix(z, prefix+"-az") {
 				t.Errorf("%s: zone %s does not share the prefix %s", region, z, prefix)
@@ -43,14 +44,14 @@ func TestRegionTable(t *testing.T) {
 func TestChooseZones(t *testing.T) {
 	names := []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"}
 	ids := []string{"use1-az3", "use1-az6", "use1-az1", "use1-az4"}
-	got, err := chooseZones(regionTable, "us-east-1", names, ids, 2)
+	got, err := ChooseZones(Regions, "us-east-1", names, ids, 2)
 	if err != nil || !slices.Equal(got, []string{"use1-az6", "use1-az1"}) {
-		t.Errorf("chooseZones(2) = %v, %v; want [use1-az6 use1-az1]", got, err)
+		t.Errorf("ChooseZones(2) = %v, %v; want [use1-az6 use1-az1]", got, err)
 	}
-	if _, err := chooseZones(regionTable, "us-east-1", names, ids, 4); err == nil || !strings.Contains(err.Error(), "at most 3") {
-		t.Errorf("chooseZones(4) = %v; want a refusal offering at most 3", err)
+	if _, err := ChooseZones(Regions, "us-east-1", names, ids, 4); err == nil || !strings.Contains(err.Error(), "at most 3") {
+		t.Errorf("ChooseZones(4) = %v; want a refusal offering at most 3", err)
 	}
-	if _, err := chooseZones(regionTable, "us-east-1", names, ids[:3], 1); err == nil {
-		t.Errorf("chooseZones(4 names, 3 IDs) = nil error")
+	if _, err := ChooseZones(Regions, "us-east-1", names, ids[:3], 1); err == nil {
+		t.Errorf("ChooseZones(4 names, 3 IDs) = nil error")
 	}
 }

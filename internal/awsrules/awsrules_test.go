@@ -1,11 +1,16 @@
-package main
+package awsrules
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"imagelabel/internal/plan"
 )
+
+// root is the repository root, where the stack files are.
+const root = "../.."
 
 // awsRulesVariations are the stack configurations the constraint check runs
 // on: the dev stack as committed, and the knobs that change what is
@@ -44,16 +49,16 @@ var awsRulesVariations = []struct {
 func TestAWSInputRules(t *testing.T) {
 	for _, v := range awsRulesVariations {
 		t.Run(v.name, func(t *testing.T) {
-			cfg, err := readStackConfig(".", "dev")
+			cfg, err := plan.ReadStackConfig(root, "dev")
 			if err != nil {
 				t.Fatal(err)
 			}
 			for k, val := range v.set {
-				cfg[projectName+":"+k] = val
+				cfg[plan.Project+":"+k] = val
 			}
-			p, err := runModel(v.stack, cfg)
+			p, err := plan.Model(v.stack, cfg)
 			if err != nil {
-				t.Fatalf("runModel(%s, %v): %v", v.stack, v.set, err)
+				t.Fatalf("plan.Model(%s, %v): %v", v.stack, v.set, err)
 			}
 			vs, unregistered := checkPlan(p, awsRules, awsPlanRules)
 			for _, u := range unregistered {
@@ -69,7 +74,7 @@ func TestAWSInputRules(t *testing.T) {
 	}
 }
 
-func countChecked(p *planResult) int {
+func countChecked(p *plan.Result) int {
 	n := 0
 	for _, r := range p.Resources {
 		if !exemptType(r) {
@@ -80,8 +85,8 @@ func countChecked(p *planResult) int {
 }
 
 // planOf builds a one-resource plan.
-func planOf(typ, name string, inputs map[string]any) *planResult {
-	return &planResult{Resources: []*planResource{{Type: typ, Name: name, Custom: true, Inputs: inputs}}}
+func planOf(typ, name string, inputs map[string]any) *plan.Result {
+	return &plan.Result{Resources: []*plan.Resource{{Type: typ, Name: name, Custom: true, Inputs: inputs}}}
 }
 
 func containerDefs(overrides string) string {
@@ -257,7 +262,7 @@ func TestAWSRulesRejectBadValues(t *testing.T) {
 			if len(unreg) > 0 {
 				t.Fatalf("type not registered: %v", unreg)
 			}
-			var hit *violation
+			var hit *Violation
 			for i := range vs {
 				if (vs[i].Path == c.wantPath || strings.HasPrefix(vs[i].Path, c.wantPath+" (Pulumi auto-name")) && strings.Contains(vs[i].Rule, c.wantRule) {
 					hit = &vs[i]
@@ -292,14 +297,14 @@ func TestAWSRulesBadJSONOnce(t *testing.T) {
 // TestAWSPlanRules covers the rules that relate resources.
 func TestAWSPlanRules(t *testing.T) {
 	t.Run("inline policies of a role add up", func(t *testing.T) {
-		p := &planResult{}
+		p := &plan.Result{}
 		for i := range 3 {
-			p.Resources = append(p.Resources, &planResource{Type: arRolePol, Name: fmt.Sprintf("p%d", i), Custom: true,
+			p.Resources = append(p.Resources, &plan.Resource{Type: arRolePol, Name: fmt.Sprintf("p%d", i), Custom: true,
 				Inputs: map[string]any{"name": fmt.Sprintf("p%d", i), "role": "upload-task", "policy": policy(4000)}})
 		}
 		vs, _ := checkPlan(p, awsRules, awsPlanRules)
 		if len(vs) != 1 || vs[0].Rule != ruleInlineTotal || !strings.Contains(vs[0].Value, "upload-task") {
-			t.Fatalf("want one aggregate-size violation for role upload-task, got %v", vs)
+			t.Fatalf("want one aggregate-size Violation for role upload-task, got %v", vs)
 		}
 		p.Resources = p.Resources[:2]
 		if vs, _ := checkPlan(p, awsRules, awsPlanRules); len(vs) != 0 {
@@ -307,8 +312,8 @@ func TestAWSPlanRules(t *testing.T) {
 		}
 	})
 	t.Run("portName names a port mapping", func(t *testing.T) {
-		svc := func(port string) *planResult {
-			return &planResult{Resources: []*planResource{
+		svc := func(port string) *plan.Result {
+			return &plan.Result{Resources: []*plan.Resource{
 				{Type: arTaskDef, Name: "rekog", Custom: true, Inputs: map[string]any{"family": "imagelabel-dev-rekog", "cpu": "256", "memory": "512",
 					"containerDefinitions": strings.ReplaceAll(containerDefs(""), `"upload"`, `"rekog"`)}},
 				{Type: arService, Name: "rekog", Custom: true, Inputs: map[string]any{"name": "rekog",
@@ -318,7 +323,7 @@ func TestAWSPlanRules(t *testing.T) {
 		}
 		vs, _ := checkPlan(svc("http"), awsRules, awsPlanRules)
 		if len(vs) != 1 || vs[0].Rule != rulePortNames || vs[0].Path != "serviceConnectConfiguration.services[0].portName" {
-			t.Fatalf("want one portName violation, got %v", vs)
+			t.Fatalf("want one portName Violation, got %v", vs)
 		}
 		if vs, _ := checkPlan(svc("rekog"), awsRules, awsPlanRules); len(vs) != 0 {
 			t.Fatalf("matching portName rejected: %v", vs)
@@ -329,10 +334,10 @@ func TestAWSPlanRules(t *testing.T) {
 // TestAWSRulesUnregisteredType shows a declared type without rules is
 // reported, while components and providers are exempt.
 func TestAWSRulesUnregisteredType(t *testing.T) {
-	p := &planResult{Resources: []*planResource{
+	p := &plan.Result{Resources: []*plan.Resource{
 		{Type: "aws:sqs/queue:Queue", Name: "jobs", Custom: true, Inputs: map[string]any{}},
 		{Type: "aws:sqs/queue:Queue", Name: "dead", Custom: true, Inputs: map[string]any{}},
-		{Type: projectName + ":service:FargateService", Name: "upload", Custom: false},
+		{Type: plan.Project + ":service:FargateService", Name: "upload", Custom: false},
 		{Type: "pulumi:providers:aws", Name: "default", Custom: true},
 	}}
 	_, unreg := checkPlan(p, awsRules, nil)

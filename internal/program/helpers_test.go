@@ -1,11 +1,17 @@
-package main
+package program_test
 
 import (
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"imagelabel/internal/plan"
+	"imagelabel/internal/stackconfig"
 )
+
+// root is the repository root, where the stack files are.
+const root = "../.."
 
 // baseConfig is the dev stack's config as the tests use it (defaults plus
 // the region), before per-test overrides.
@@ -15,7 +21,7 @@ func baseConfig() map[string]string {
 
 // model runs the whole program under the recording mocks with the default
 // config plus overrides given as short keys (azCount=2 ...).
-func model(t *testing.T, overrides ...string) *planResult {
+func model(t *testing.T, overrides ...string) *plan.Result {
 	t.Helper()
 	cfg := baseConfig()
 	for _, kv := range overrides {
@@ -23,20 +29,20 @@ func model(t *testing.T, overrides ...string) *planResult {
 		if !ok {
 			t.Fatalf("bad override %q", kv)
 		}
-		cfg[configNamespace+":"+k] = v
+		cfg[stackconfig.Namespace+":"+k] = v
 	}
-	res, err := runModel("test", cfg)
+	res, err := plan.Model("test", cfg)
 	if err != nil {
-		t.Fatalf("runModel(%v): %v", overrides, err)
+		t.Fatalf("plan.Model(%v): %v", overrides, err)
 	}
 	return res
 }
 
 // one returns the single resource of typ named name.
-func (p *planResult) one(t *testing.T, typ, name string) *planResource {
+func one(t *testing.T, p *plan.Result, typ, name string) *plan.Resource {
 	t.Helper()
-	var found []*planResource
-	for _, r := range p.find(typ) {
+	var found []*plan.Resource
+	for _, r := range p.Find(typ) {
 		if r.Name == name {
 			found = append(found, r)
 		}
@@ -45,16 +51,6 @@ func (p *planResult) one(t *testing.T, typ, name string) *planResource {
 		t.Fatalf("want exactly one %s named %q, found %d", typ, name, len(found))
 	}
 	return found[0]
-}
-
-// byURN returns the resource with that URN or nil.
-func (p *planResult) byURN(urn string) *planResource {
-	for _, r := range p.Resources {
-		if r.URN == urn {
-			return r
-		}
-	}
-	return nil
 }
 
 // get walks a dotted path through plain JSON values; numeric segments index
@@ -108,7 +104,7 @@ func keysOf(m map[string]any) []string {
 
 // jsonField parses a JSON-document string input (policies, container
 // definitions) of a resource.
-func jsonField(t *testing.T, r *planResource, key string) any {
+func jsonField(t *testing.T, r *plan.Resource, key string) any {
 	t.Helper()
 	s, ok := r.Inputs[key].(string)
 	if !ok {
@@ -122,9 +118,9 @@ func jsonField(t *testing.T, r *planResource, key string) any {
 }
 
 // container returns the single container definition of a task definition.
-func container(t *testing.T, p *planResult, name string) map[string]any {
+func container(t *testing.T, p *plan.Result, name string) map[string]any {
 	t.Helper()
-	defs, ok := jsonField(t, p.one(t, typTaskDef, name), "containerDefinitions").([]any)
+	defs, ok := jsonField(t, one(t, p, typTaskDef, name), "containerDefinitions").([]any)
 	if !ok || len(defs) != 1 {
 		t.Fatalf("task definition %s: want one container, got %v", name, defs)
 	}

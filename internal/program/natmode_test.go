@@ -1,4 +1,4 @@
-package main
+package program_test
 
 import (
 	"slices"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"imagelabel/infra"
+	"imagelabel/internal/plan"
 )
 
 const (
@@ -26,13 +27,13 @@ var awsServicesOfTasks = []string{"ecr.api", "ecr.dkr", "s3", "logs", "rekogniti
 // NAT gateway or NAT instance (and their own subnet's route to the internet
 // gateway, Elastic IP, security group), or an interface endpoint with
 // private DNS in the subnet whose security group admits 443 from the VPC.
-func egressPath(t *testing.T, p *planResult, subnet, svc string) string {
+func egressPath(t *testing.T, p *plan.Result, subnet, svc string) string {
 	t.Helper()
-	id := func(r *planResource) string { return r.Outputs["id"].(string) }
-	rtOf := func(subnet string) *planResource {
-		for _, a := range p.find(typRTAssoc) {
+	id := func(r *plan.Resource) string { return r.Outputs["id"].(string) }
+	rtOf := func(subnet string) *plan.Resource {
+		for _, a := range p.Find(typRTAssoc) {
 			if a.Inputs["subnetId"] == subnet {
-				for _, rt := range p.find(typRouteTable) {
+				for _, rt := range p.Find(typRouteTable) {
 					if id(rt) == a.Inputs["routeTableId"] {
 						return rt
 					}
@@ -43,7 +44,7 @@ func egressPath(t *testing.T, p *planResult, subnet, svc string) string {
 		return nil
 	}
 	rt := rtOf(subnet)
-	for _, ep := range p.find(typEndpoint) {
+	for _, ep := range p.Find(typEndpoint) {
 		if ep.Inputs["serviceName"] != "com.amazonaws.us-east-1."+svc {
 			continue
 		}
@@ -65,16 +66,16 @@ func egressPath(t *testing.T, p *planResult, subnet, svc string) string {
 		if route["cidrBlock"] != "0.0.0.0/0" {
 			continue
 		}
-		for _, nat := range p.find(typNAT) {
+		for _, nat := range p.Find(typNAT) {
 			if route["natGatewayId"] == id(nat) && toInternet(t, p, rtOf(nat.Inputs["subnetId"].(string))) {
 				return "NAT gateway"
 			}
 		}
-		for _, in := range p.find(typInstance) {
+		for _, in := range p.Find(typInstance) {
 			if route["networkInterfaceId"] != in.Outputs["primaryNetworkInterfaceId"] || in.Inputs["sourceDestCheck"] != false {
 				continue
 			}
-			hasEIP := slices.ContainsFunc(p.find(typEIP), func(e *planResource) bool { return e.Inputs["instance"] == id(in) })
+			hasEIP := slices.ContainsFunc(p.Find(typEIP), func(e *plan.Resource) bool { return e.Inputs["instance"] == id(in) })
 			if hasEIP && toInternet(t, p, rtOf(in.Inputs["subnetId"].(string))) && admits443FromVPC(t, p, strs(t, in.Inputs["vpcSecurityGroupIds"])) {
 				return "NAT instance"
 			}
@@ -85,11 +86,11 @@ func egressPath(t *testing.T, p *planResult, subnet, svc string) string {
 
 // toInternet reports whether a route table sends 0.0.0.0/0 to an internet
 // gateway.
-func toInternet(t *testing.T, p *planResult, rt *planResource) bool {
+func toInternet(t *testing.T, p *plan.Result, rt *plan.Resource) bool {
 	routes, _ := rt.Inputs["routes"].([]any)
 	for _, r := range routes {
 		route := r.(map[string]any)
-		for _, igw := range p.find(typIGW) {
+		for _, igw := range p.Find(typIGW) {
 			if route["cidrBlock"] == "0.0.0.0/0" && route["gatewayId"] == igw.Outputs["id"] {
 				return true
 			}
@@ -100,9 +101,9 @@ func toInternet(t *testing.T, p *planResult, rt *planResource) bool {
 
 // admits443FromVPC reports whether one of the groups admits TCP 443 from
 // the VPC's CIDR (the only range it may admit).
-func admits443FromVPC(t *testing.T, p *planResult, groups []string) bool {
+func admits443FromVPC(t *testing.T, p *plan.Result, groups []string) bool {
 	ok := false
-	for _, r := range p.find(typIngress) {
+	for _, r := range p.Find(typIngress) {
 		if !slices.Contains(groups, r.Inputs["securityGroupId"].(string)) {
 			continue
 		}
@@ -110,7 +111,7 @@ func admits443FromVPC(t *testing.T, p *planResult, groups []string) bool {
 			t.Errorf("ingress rule %s admits %v; want only the VPC CIDR", r.Name, r.Inputs["cidrIpv4"])
 			continue
 		}
-		if r.Inputs["ipProtocol"] == "tcp" && num(r.Inputs["fromPort"]) <= 443 && num(r.Inputs["toPort"]) >= 443 {
+		if r.Inputs["ipProtocol"] == "tcp" && plan.Num(r.Inputs["fromPort"]) <= 443 && plan.Num(r.Inputs["toPort"]) >= 443 {
 			ok = true
 		}
 	}
@@ -125,14 +126,14 @@ func TestNATModesKeepTasksConnected(t *testing.T) {
 	for _, mode := range infra.NATModes {
 		for _, azs := range []string{"1", "2"} {
 			p := model(t, "natMode="+mode, "azCount="+azs)
-			services := p.find(typService)
+			services := p.Find(typService)
 			if len(services) != 2 {
 				t.Fatalf("natMode=%s: %d ECS services; want 2", mode, len(services))
 			}
 			for _, s := range services {
 				groups := strs(t, get(t, s.Inputs, "networkConfiguration.securityGroups"))
-				httpsOut := slices.ContainsFunc(p.find(typEgress), func(r *planResource) bool {
-					return slices.Contains(groups, r.Inputs["securityGroupId"].(string)) && r.Inputs["cidrIpv4"] == "0.0.0.0/0" && num(r.Inputs["fromPort"]) == 443
+				httpsOut := slices.ContainsFunc(p.Find(typEgress), func(r *plan.Resource) bool {
+					return slices.Contains(groups, r.Inputs["securityGroupId"].(string)) && r.Inputs["cidrIpv4"] == "0.0.0.0/0" && plan.Num(r.Inputs["fromPort"]) == 443
 				})
 				if !httpsOut {
 					t.Errorf("natMode=%s: service %s has no HTTPS egress", mode, s.Name)
@@ -157,10 +158,10 @@ func TestNATModesKeepTasksConnected(t *testing.T) {
 // TestNATModeResources: each mode declares its egress and nothing of the
 // others'.
 func TestNATModeResources(t *testing.T) {
-	count := func(p *planResult, typ string) int { return len(p.find(typ)) }
-	interfaces := func(p *planResult) int {
+	count := func(p *plan.Result, typ string) int { return len(p.Find(typ)) }
+	interfaces := func(p *plan.Result) int {
 		n := 0
-		for _, ep := range p.find(typEndpoint) {
+		for _, ep := range p.Find(typEndpoint) {
 			if ep.Inputs["vpcEndpointType"] == "Interface" {
 				n++
 			}
@@ -179,15 +180,15 @@ func TestNATModeResources(t *testing.T) {
 		t.Fatalf("instance: %d NAT gateways, %d instances, %d interface endpoints, %d EIPs; want 0, 1, 0, 1",
 			count(in, typNAT), count(in, typInstance), interfaces(in), count(in, typEIP))
 	}
-	inst := in.one(t, typInstance, "net-nat")
-	if inst.Inputs["subnetId"] != in.one(t, typSubnet, "net-public-0").Outputs["id"] {
+	inst := one(t, in, typInstance, "net-nat")
+	if inst.Inputs["subnetId"] != one(t, in, typSubnet, "net-public-0").Outputs["id"] {
 		t.Errorf("NAT instance in %v; want the first public subnet", inst.Inputs["subnetId"])
 	}
 	if inst.Inputs["instanceType"] != infra.NATInstanceType || !strings.HasPrefix(infra.NATInstanceType, "t4g.") {
 		t.Errorf("NAT instance type %v; want the smallest Graviton type", inst.Inputs["instanceType"])
 	}
 	// The AMI is the one the SSM parameter names, not a literal.
-	if want := "ami-0" + hexID(16, infra.NATInstanceAMIParameter); inst.Inputs["ami"] != want {
+	if want := "ami-0" + infra.ShortHash(16, infra.NATInstanceAMIParameter); inst.Inputs["ami"] != want {
 		t.Errorf("NAT instance AMI %v; want %s from %s", inst.Inputs["ami"], want, infra.NATInstanceAMIParameter)
 	}
 	if !slices.Contains(inst.IgnoreChanges, "ami") {
@@ -203,7 +204,7 @@ func TestNATModeResources(t *testing.T) {
 		t.Errorf("NAT instance allows IMDSv1")
 	}
 	for i := range 3 {
-		rt := in.one(t, typRouteTable, "net-private-"+string(rune('0'+i)))
+		rt := one(t, in, typRouteTable, "net-private-"+string(rune('0'+i)))
 		if get(t, rt.Inputs, "routes.0.networkInterfaceId") != inst.Outputs["primaryNetworkInterfaceId"] {
 			t.Errorf("private route table %d routes via %v; want the NAT instance's interface", i, rt.Inputs["routes"])
 		}
@@ -215,15 +216,15 @@ func TestNATModeResources(t *testing.T) {
 			count(ep, typNAT), count(ep, typInstance), count(ep, typEIP), interfaces(ep), len(infra.InterfaceEndpointServices))
 	}
 	for i := range 2 {
-		rt := ep.one(t, typRouteTable, "net-private-"+string(rune('0'+i)))
+		rt := one(t, ep, typRouteTable, "net-private-"+string(rune('0'+i)))
 		// An empty list, not a missing one: switching from a NAT mode must
 		// remove the old default route.
 		if routes, ok := rt.Inputs["routes"].([]any); !ok || len(routes) != 0 {
 			t.Errorf("endpoints: private route table %d routes = %#v; want an explicit empty list", i, rt.Inputs["routes"])
 		}
 	}
-	sg := ep.one(t, typSG, "net-endpoints")
-	for _, r := range ep.find(typEgress) {
+	sg := one(t, ep, typSG, "net-endpoints")
+	for _, r := range ep.Find(typEgress) {
 		if r.Inputs["securityGroupId"] == sg.Outputs["id"] {
 			t.Errorf("endpoint security group has egress rule %s; endpoints only answer", r.Name)
 		}
@@ -234,10 +235,10 @@ func TestNATModeResources(t *testing.T) {
 // what a mode adds (the NAT instance's and the endpoints' groups) admits
 // only HTTPS from the VPC and is attached to nothing but its own device.
 func TestNATModesSecurity(t *testing.T) {
-	rules := func(p *planResult, groups map[string]bool) []string {
+	rules := func(p *plan.Result, groups map[string]bool) []string {
 		var out []string
 		for _, typ := range []string{typIngress, typEgress} {
-			for _, r := range p.find(typ) {
+			for _, r := range p.Find(typ) {
 				if groups[r.Inputs["securityGroupId"].(string)] {
 					out = append(out, typ+" "+r.Name+" "+strings.Join([]string{
 						r.Inputs["ipProtocol"].(string), fmtAny(r.Inputs["fromPort"]), fmtAny(r.Inputs["toPort"]),
@@ -249,10 +250,10 @@ func TestNATModesSecurity(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	taskGroups := func(p *planResult) map[string]bool {
+	taskGroups := func(p *plan.Result) map[string]bool {
 		g := map[string]bool{}
 		for _, n := range []string{"sg-vpclink", "sg-upload", "sg-rekog"} {
-			g[p.one(t, typSG, n).Outputs["id"].(string)] = true
+			g[one(t, p, typSG, n).Outputs["id"].(string)] = true
 		}
 		return g
 	}
@@ -264,7 +265,7 @@ func TestNATModesSecurity(t *testing.T) {
 			t.Errorf("natMode=%s: task security group rules\n%v\nwant (as gateway)\n%v", mode, got, want)
 		}
 		own := map[string]bool{}
-		for _, sg := range p.find(typSG) {
+		for _, sg := range p.Find(typSG) {
 			if id := sg.Outputs["id"].(string); !taskGroups(p)[id] {
 				own[id] = true
 			}
@@ -272,13 +273,13 @@ func TestNATModesSecurity(t *testing.T) {
 		if len(own) != 1 {
 			t.Fatalf("natMode=%s adds %d security groups; want 1", mode, len(own))
 		}
-		for _, r := range p.find(typIngress) {
+		for _, r := range p.Find(typIngress) {
 			if own[r.Inputs["securityGroupId"].(string)] && (r.Inputs["cidrIpv4"] != "10.0.0.0/16" || r.Inputs["ipProtocol"] != "tcp" ||
-				num(r.Inputs["fromPort"]) != 443 || num(r.Inputs["toPort"]) != 443) {
+				plan.Num(r.Inputs["fromPort"]) != 443 || plan.Num(r.Inputs["toPort"]) != 443) {
 				t.Errorf("natMode=%s: ingress %s = %v; want TCP 443 from the VPC only", mode, r.Name, r.Inputs)
 			}
 		}
-		for _, s := range p.find(typService) {
+		for _, s := range p.Find(typService) {
 			for _, g := range strs(t, get(t, s.Inputs, "networkConfiguration.securityGroups")) {
 				if own[g] {
 					t.Errorf("natMode=%s: service %s uses the mode's own group", mode, s.Name)
@@ -288,13 +289,13 @@ func TestNATModesSecurity(t *testing.T) {
 				t.Errorf("natMode=%s: service %s gets a public IP", mode, s.Name)
 			}
 		}
-		for _, in := range p.find(typInstance) {
+		for _, in := range p.Find(typInstance) {
 			if in.Inputs["associatePublicIpAddress"] == true {
 				t.Errorf("NAT instance gets an auto-assigned public IP besides its Elastic IP")
 			}
 		}
-		if len(p.find(typFlowLog)) != 1 {
-			t.Errorf("natMode=%s: %d flow logs; want 1", mode, len(p.find(typFlowLog)))
+		if len(p.Find(typFlowLog)) != 1 {
+			t.Errorf("natMode=%s: %d flow logs; want 1", mode, len(p.Find(typFlowLog)))
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package stackconfig
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"strings"
 )
 
-// regionSupport says what a region offers of the services this system
+// RegionSupport says what a region offers of the services this system
 // cannot run without. Only regions with Rekognition's Image API
 // (DetectLabels) are in the table; a region absent from it is refused.
-type regionSupport struct {
+type RegionSupport struct {
 	// VPCLinkZones are the zone IDs where API Gateway creates VPC links for
 	// HTTP APIs (the link's subnets must all be in them). Empty: no VPC
 	// links in the region.
@@ -22,7 +22,7 @@ type regionSupport struct {
 	FargateArch []string
 }
 
-// The three sources below were each read on 2026-11-30; regionTable is
+// The three sources below were each read on 2026-11-30; Regions is
 // derived from them, so a region is listed only when all three services
 // run there (elsewhere the stack cannot work and deploy refuses it at
 // preview). A region AWS adds later is refused until these lists learn it.
@@ -79,24 +79,29 @@ var fargateZones = map[string][]string{
 
 // fargateArch: no per-region list of Fargate CPU architectures was found;
 // Graviton (ARM64) Fargate is assumed wherever Linux Fargate runs
-// (unverified). checkRegion still refuses an architecture a region entry
+// (unverified). CheckRegion still refuses an architecture a region entry
 // lacks, for when one is known.
 var fargateArch = bothArch
 
-// regionTable is what each region offers, derived from the lists above:
+// Regions is what each region offers, derived from the lists above:
 // only regions with all three services.
-var regionTable = func() map[string]regionSupport {
-	out := map[string]regionSupport{}
+var Regions = func() map[string]RegionSupport {
+	out := map[string]RegionSupport{}
 	for _, r := range rekognitionRegions {
 		fz, fargate := fargateZones[r]
 		if links := vpcLinkZones[r]; len(links) > 0 && fargate {
-			out[r] = regionSupport{VPCLinkZones: links, FargateZones: fz, FargateArch: fargateArch}
+			out[r] = RegionSupport{VPCLinkZones: links, FargateZones: fz, FargateArch: fargateArch}
 		}
 	}
 	return out
 }()
 
 var bothArch = []string{"X86_64", "ARM64"}
+
+// VPCLinkZones returns the zone IDs where API Gateway creates VPC links for
+// HTTP APIs in region, as the source lists them (nil for a region it does
+// not list).
+func VPCLinkZones(region string) []string { return slices.Clone(vpcLinkZones[region]) }
 
 // zones returns zone IDs <prefix>-az<n> for each n.
 func zones(prefix string, ns ...int) []string {
@@ -107,9 +112,9 @@ func zones(prefix string, ns ...int) []string {
 	return out
 }
 
-// usableZones returns the zone IDs where both the VPC link and the tasks
+// UsableZones returns the zone IDs where both the VPC link and the tasks
 // can be: the subnets serve both.
-func (s regionSupport) usableZones() []string {
+func (s RegionSupport) UsableZones() []string {
 	if s.FargateZones == nil {
 		return s.VPCLinkZones
 	}
@@ -123,10 +128,10 @@ func (s regionSupport) usableZones() []string {
 }
 
 // supportedRegions lists the regions of table offering arch, sorted.
-func supportedRegions(table map[string]regionSupport, arch string) []string {
+func supportedRegions(table map[string]RegionSupport, arch string) []string {
 	var out []string
 	for r, s := range table {
-		if len(s.usableZones()) > 0 && slices.Contains(s.FargateArch, arch) {
+		if len(s.UsableZones()) > 0 && slices.Contains(s.FargateArch, arch) {
 			out = append(out, r)
 		}
 	}
@@ -134,18 +139,18 @@ func supportedRegions(table map[string]regionSupport, arch string) []string {
 	return out
 }
 
-// checkRegion refuses a region where the stack cannot work, naming the
+// CheckRegion refuses a region where the stack cannot work, naming the
 // config key to change and the choices that would work. arch is the ECS
 // cpuArchitecture (ARM64 or X86_64).
-func checkRegion(table map[string]regionSupport, region, arch string) error {
+func CheckRegion(table map[string]RegionSupport, region, arch string) error {
 	s, ok := table[region]
 	switch {
-	case !ok || len(s.usableZones()) == 0:
+	case !ok || len(s.UsableZones()) == 0:
 		return fmt.Errorf("aws:region: %s lacks %s (this stack needs Rekognition DetectLabels, API Gateway VPC links for HTTP APIs and Fargate); supported regions: %s",
 			region, strings.Join(missingServices(region), ", "), strings.Join(supportedRegions(table, arch), ", "))
 	case !slices.Contains(s.FargateArch, arch):
 		return fmt.Errorf("%s:cpuArchitecture: Fargate in %s offers %s, not %s; choose %s or one of the regions %s",
-			configNamespace, region, strings.Join(s.FargateArch, ", "), arch,
+			Namespace, region, strings.Join(s.FargateArch, ", "), arch,
 			strings.Join(archKeys(s.FargateArch), " or "), strings.Join(supportedRegions(table, arch), ", "))
 	}
 	return nil
@@ -178,15 +183,15 @@ func archKeys(ecs []string) []string {
 	return out
 }
 
-// chooseZones returns the IDs of the first count zones (in the order AWS
+// ChooseZones returns the IDs of the first count zones (in the order AWS
 // lists them) that the region supports for both VPC links and Fargate. Zone names map to zone IDs differently in every account, so
 // only the ID says whether a zone can hold the VPC link:
 // https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html
-func chooseZones(table map[string]regionSupport, region string, names, ids []string, count int) ([]string, error) {
+func ChooseZones(table map[string]RegionSupport, region string, names, ids []string, count int) ([]string, error) {
 	if len(names) != len(ids) {
 		return nil, fmt.Errorf("availability zones of %s: %d names but %d zone IDs", region, len(names), len(ids))
 	}
-	usable := table[region].usableZones()
+	usable := table[region].UsableZones()
 	var chosen, offered []string
 	for i, id := range ids {
 		if !slices.Contains(usable, id) {
@@ -199,7 +204,7 @@ func chooseZones(table map[string]regionSupport, region string, names, ids []str
 	}
 	if len(chosen) < count {
 		return nil, fmt.Errorf("%s:azCount: %d zones requested, but this account has only %d zones in %s where API Gateway VPC links and Fargate both run: %s; set azCount to at most %d",
-			configNamespace, count, len(offered), region, strings.Join(offered, ", "), len(offered))
+			Namespace, count, len(offered), region, strings.Join(offered, ", "), len(offered))
 	}
 	return chosen, nil
 }

@@ -1,4 +1,4 @@
-package main
+package program_test
 
 import (
 	"reflect"
@@ -7,23 +7,8 @@ import (
 	"testing"
 
 	"imagelabel/infra"
+	"imagelabel/internal/plan"
 )
-
-func TestSpotConfig(t *testing.T) {
-	_, err := loadConfig(getter(map[string]string{"spot": "true"}))
-	if err == nil || !strings.Contains(err.Error(), "imagelabel:spot:") || !strings.Contains(err.Error(), "imagelabel:cpuArchitecture") {
-		t.Errorf("spot=true with arm64 = %v; want a refusal naming imagelabel:spot and imagelabel:cpuArchitecture", err)
-	}
-	for _, kv := range []map[string]string{{"spot": "yes"}, {"spotOnDemandBase": "-1"}, {"spotOnDemandBase": "101"}} {
-		if _, err := loadConfig(getter(kv)); err == nil {
-			t.Errorf("loadConfig(%v) = nil error", kv)
-		}
-	}
-	c, err := loadConfig(getter(map[string]string{"spot": "true", "cpuArchitecture": "x86_64", "spotOnDemandBase": "2"}))
-	if err != nil || !c.Spot || c.SpotOnDemandBase != 2 {
-		t.Errorf("loadConfig(spot x86_64) = %+v, %v", c, err)
-	}
-}
 
 // TestSpotWiring: the cluster has both Fargate providers in every case; the
 // services always place tasks by a strategy (never the launch type, so
@@ -43,14 +28,14 @@ func TestSpotWiring(t *testing.T) {
 		{[]string{"cpuArchitecture=x86_64", "spot=true", "spotOnDemandBase=1"}, spot},
 	} {
 		p := model(t, tc.overrides...)
-		ccp := p.one(t, typCCP, "cluster")
+		ccp := one(t, p, typCCP, "cluster")
 		if got := strs(t, ccp.Inputs["capacityProviders"]); !reflect.DeepEqual(got, []string{"FARGATE", "FARGATE_SPOT"}) {
 			t.Errorf("cluster capacity providers = %v", got)
 		}
-		if ccp.Inputs["clusterName"] != p.one(t, typCluster, "cluster").Outputs["name"] {
+		if ccp.Inputs["clusterName"] != one(t, p, typCluster, "cluster").Outputs["name"] {
 			t.Errorf("capacity providers attached to %v; want the cluster", ccp.Inputs["clusterName"])
 		}
-		for _, s := range p.find(typService) {
+		for _, s := range p.Find(typService) {
 			if _, ok := s.Inputs["launchType"]; ok {
 				t.Errorf("%v: %s has launchType %v (exclusive with a strategy)", tc.overrides, s.Name, s.Inputs["launchType"])
 			}
@@ -76,48 +61,23 @@ func TestSpotWarningFitsStopTimeout(t *testing.T) {
 	}
 }
 
-func TestBudgetConfig(t *testing.T) {
-	for _, tc := range []struct {
-		kv      map[string]string
-		wantKey string
-	}{
-		{map[string]string{"monthlyBudgetUSD": "20"}, "budgetEmail"},
-		{map[string]string{"budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
-		{map[string]string{"monthlyBudgetUSD": "0", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
-		{map[string]string{"monthlyBudgetUSD": "-5", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
-		{map[string]string{"monthlyBudgetUSD": "lots", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
-		{map[string]string{"monthlyBudgetUSD": "20", "budgetEmail": "ops"}, "budgetEmail"},
-		{map[string]string{"monthlyBudgetUSD": "20", "budgetEmail": "ops@example"}, "budgetEmail"},
-		{map[string]string{"monthlyBudgetUSD": "20", "budgetEmail": "a b@example.com"}, "budgetEmail"},
-	} {
-		_, err := loadConfig(getter(tc.kv))
-		if err == nil || !strings.Contains(err.Error(), "imagelabel:"+tc.wantKey+":") {
-			t.Errorf("loadConfig(%v) = %v; want an error naming imagelabel:%s", tc.kv, err, tc.wantKey)
-		}
-	}
-	c, err := loadConfig(getter(map[string]string{"monthlyBudgetUSD": "25.5", "budgetEmail": "ops@example.com"}))
-	if err != nil || c.MonthlyBudgetUSD != 25.5 || c.BudgetEmail != "ops@example.com" {
-		t.Errorf("loadConfig(budget) = %+v, %v", c, err)
-	}
-}
-
 func TestBudget(t *testing.T) {
-	if p := model(t); len(p.find(typBudget)) != 0 {
+	if p := model(t); len(p.Find(typBudget)) != 0 {
 		t.Errorf("a budget exists by default")
 	}
 	cfg := baseConfig()
 	cfg["imagelabel:monthlyBudgetUSD"] = "25"
 	cfg["imagelabel:budgetEmail"] = "ops@example.com"
 	// Without the stack tag on every resource the budget would see nothing.
-	if _, err := runModel("test", cfg); err == nil || !strings.Contains(err.Error(), "imagelabel:monthlyBudgetUSD") || !strings.Contains(err.Error(), "aws:defaultTags") {
+	if _, err := plan.Model("test", cfg); err == nil || !strings.Contains(err.Error(), "imagelabel:monthlyBudgetUSD") || !strings.Contains(err.Error(), "aws:defaultTags") {
 		t.Errorf("budget without default tags = %v; want a refusal naming aws:defaultTags", err)
 	}
 	cfg["aws:defaultTags"] = `{"tags":{"imagelabel-stack":"test"}}`
-	p, err := runModel("test", cfg)
+	p, err := plan.Model("test", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := p.one(t, typBudget, "budget")
+	b := one(t, p, typBudget, "budget")
 	if b.Inputs["name"] != "imagelabel-test" || b.Inputs["budgetType"] != "COST" || b.Inputs["limitAmount"] != "25.00" ||
 		b.Inputs["limitUnit"] != "USD" || b.Inputs["timeUnit"] != "MONTHLY" {
 		t.Errorf("budget = %v", b.Inputs)
@@ -143,7 +103,7 @@ func TestBudget(t *testing.T) {
 // TestDevStackTagged: the dev stack tags every resource with the stack tag
 // the budget filters on, so turning the budget on needs no other change.
 func TestDevStackTagged(t *testing.T) {
-	dev, err := readStackConfig(".", "dev")
+	dev, err := plan.ReadStackConfig(root, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,11 @@
-package main
-
-// A checker of AWS's documented input constraints, applied to every resource
-// the program declares (the offline plan). Pulumi's mocks accept any value;
-// AWS does not, and a value it rejects stops `pulumi up` half-way. The rules
-// themselves are in awsrules_table_test.go; this file walks the plan and
-// applies them.
+// Package awsrules holds AWS's documented input constraints (the rule
+// table, table.go, each rule with its source) and the walk that applies them
+// to every resource a plan declares (imagelabel/internal/plan). Pulumi's
+// mocks accept any value; AWS does not, and a value it rejects stops
+// `pulumi up` half-way. Any test of any configuration can call Check on its
+// plan; a resource type without rules is reported, so a type added later is
+// checked too.
+package awsrules
 
 import (
 	"encoding/json"
@@ -17,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"imagelabel/internal/plan"
 )
 
 // check inspects one value and returns "" when AWS accepts it, else what is
@@ -64,15 +67,15 @@ type typeRules struct {
 }
 
 // planRule is a rule across resources (e.g. the aggregate size of a role's
-// inline policies); it returns one violation per offending resource.
+// inline policies); it returns one Violation per offending resource.
 type planRule struct {
 	name   string
 	source string
-	check  func(p *planResult) []violation
+	check  func(p *plan.Result) []Violation
 }
 
-// violation is one value AWS would reject.
-type violation struct {
+// Violation is one value AWS would reject.
+type Violation struct {
 	Type, Name string // resource type token and logical name
 	Path       string // concrete property path, e.g. containerDefinitions[0].name
 	Value      string
@@ -81,7 +84,7 @@ type violation struct {
 	Problem    string
 }
 
-func (v violation) String() string {
+func (v Violation) String() string {
 	return fmt.Sprintf("%s %q: %s = %s: %s [rule: %s; source: %s]",
 		v.Type, v.Name, v.Path, v.Value, v.Problem, v.Rule, v.Source)
 }
@@ -89,8 +92,8 @@ func (v violation) String() string {
 // exemptType reports whether a resource type needs no rules: Pulumi
 // providers and this program's own component resources, which AWS never
 // sees.
-func exemptType(r *planResource) bool {
-	return !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") || strings.HasPrefix(r.Type, projectName+":")
+func exemptType(r *plan.Resource) bool {
+	return !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") || strings.HasPrefix(r.Type, plan.Project+":")
 }
 
 // randomSuffix stands for the 7 random characters Pulumi auto-naming adds.
@@ -99,7 +102,7 @@ const randomSuffix = "a1b2c3d"
 // effectiveInputs returns the inputs as AWS receives them: the auto-name
 // filled in when the program leaves the name to Pulumi. auto is the
 // auto-named property, or "".
-func effectiveInputs(r *planResource, tr typeRules) (in map[string]any, auto string) {
+func effectiveInputs(r *plan.Resource, tr typeRules) (in map[string]any, auto string) {
 	in = make(map[string]any, len(r.Inputs)+1)
 	for k, v := range r.Inputs {
 		in[k] = v
@@ -209,9 +212,9 @@ func shortValue(v any) string {
 }
 
 // checkResource applies a type's rules to one resource.
-func checkResource(r *planResource, tr typeRules) []violation {
+func checkResource(r *plan.Resource, tr typeRules) []Violation {
 	in, auto := effectiveInputs(r, tr)
-	var out []violation
+	var out []Violation
 	jsonReported := map[string]bool{} // one report per unparsable document
 	for _, ru := range tr.rules {
 		var segs []string
@@ -237,7 +240,7 @@ func checkResource(r *planResource, tr typeRules) []violation {
 				problem = ru.check(v)
 			}
 			if problem != "" {
-				out = append(out, violation{Type: r.Type, Name: r.Name, Path: at, Value: shortValue(v),
+				out = append(out, Violation{Type: r.Type, Name: r.Name, Path: at, Value: shortValue(v),
 					Rule: ru.name, Source: ru.source, Problem: problem})
 			}
 		})
@@ -245,10 +248,17 @@ func checkResource(r *planResource, tr typeRules) []violation {
 	return out
 }
 
+// Check applies the rule table to every resource of p. It returns the
+// violations and the resource types that have no registered rules (each a
+// failure: a type added to the program must be given its rules).
+func Check(p *plan.Result) (vs []Violation, unregistered []string) {
+	return checkPlan(p, awsRules, awsPlanRules)
+}
+
 // checkPlan applies the rules to every resource of the plan. It returns the
 // violations and the resource types that have no registered rules (each a
 // failure: a type added to the program must be given its rules).
-func checkPlan(p *planResult, table map[string]typeRules, planRules []planRule) (vs []violation, unregistered []string) {
+func checkPlan(p *plan.Result, table map[string]typeRules, planRules []planRule) (vs []Violation, unregistered []string) {
 	seen := map[string]bool{}
 	for _, r := range p.Resources {
 		if exemptType(r) {

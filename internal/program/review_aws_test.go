@@ -1,11 +1,13 @@
-package main
+package program_test
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 
-	"imagelabel/infra"
+	"imagelabel/internal/awsrules"
+	"imagelabel/internal/plan"
+	"imagelabel/internal/program"
 )
 
 // TestNATModeSwitchKeepsAddressesApart: an Elastic IP declared under the
@@ -17,11 +19,11 @@ import (
 // https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html
 func TestNATModeSwitchKeepsAddressesApart(t *testing.T) {
 	modes := []string{"gateway", "instance", "endpoints"}
-	plans := map[string]*planResult{}
+	plans := map[string]*plan.Result{}
 	for _, m := range modes {
 		plans[m] = model(t, "natMode="+m)
 	}
-	attached := func(r *planResource) string {
+	attached := func(r *plan.Resource) string {
 		for _, k := range []string{"instance", "networkInterface", "associateWithPrivateIp"} {
 			if v, ok := r.Inputs[k]; ok && v != "" {
 				return k
@@ -34,8 +36,8 @@ func TestNATModeSwitchKeepsAddressesApart(t *testing.T) {
 			if a >= b {
 				continue
 			}
-			for _, ea := range plans[a].find(typEIP) {
-				for _, eb := range plans[b].find(typEIP) {
+			for _, ea := range plans[a].Find(typEIP) {
+				for _, eb := range plans[b].Find(typEIP) {
 					if ea.Name == eb.Name && attached(ea) != attached(eb) {
 						t.Errorf("Elastic IP %s is attached to %s in natMode %s but to %s in natMode %s: switching updates one address from one device to the other",
 							ea.Name, attached(ea), a, attached(eb), b)
@@ -52,7 +54,7 @@ func TestNATModeSwitchKeepsAddressesApart(t *testing.T) {
 // (terraform-provider-aws, aws_instance "user_data_replace_on_change"):
 // a changed NAT script would never run.
 func TestNATInstanceUserDataReplaces(t *testing.T) {
-	inst := model(t, "natMode=instance").one(t, typInstance, "net-nat")
+	inst := one(t, model(t, "natMode=instance"), typInstance, "net-nat")
 	if inst.Inputs["userDataReplaceOnChange"] != true {
 		t.Errorf("NAT instance userDataReplaceOnChange = %v; want true", inst.Inputs["userDataReplaceOnChange"])
 	}
@@ -62,11 +64,11 @@ func TestNATInstanceUserDataReplaces(t *testing.T) {
 // violations as text.
 func awsRuleViolations(t *testing.T, stack string, cfg map[string]string) []string {
 	t.Helper()
-	p, err := runModel(stack, cfg)
+	p, err := plan.Model(stack, cfg)
 	if err != nil {
 		t.Fatalf("plan %s: %v", stack, err)
 	}
-	vs, _ := checkPlan(p, awsRules, awsPlanRules)
+	vs, _ := awsrules.Check(p)
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = fmt.Sprint(v)
@@ -79,27 +81,26 @@ func awsRuleViolations(t *testing.T, stack string, cfg map[string]string) []stri
 // one, at most 100 characters).
 func TestLongestStackName(t *testing.T) {
 	stack := strings.Repeat("s", 100)
-	cfg, err := readStackConfig(".", "dev")
+	cfg, err := plan.ReadStackConfig(root, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg[projectName+":monthlyBudgetUSD"] = "25"
-	cfg[projectName+":budgetEmail"] = "ops@example.com"
-	cfg["aws:defaultTags"] = fmt.Sprintf(`{"tags":{%q:%q}}`, stackTagKey, stack)
+	cfg[plan.Project+":monthlyBudgetUSD"] = "25"
+	cfg[plan.Project+":budgetEmail"] = "ops@example.com"
+	cfg["aws:defaultTags"] = fmt.Sprintf(`{"tags":{%q:%q}}`, program.StackTagKey, stack)
 	for _, v := range awsRuleViolations(t, stack, cfg) {
 		t.Error(v)
 	}
 }
 
-// TestBudgetName: short stacks keep the readable name; long ones stay
-// distinct and within the limit.
-func TestBudgetName(t *testing.T) {
-	if got := budgetName("dev"); got != "imagelabel-dev" {
-		t.Errorf("budgetName(dev) = %q", got)
-	}
-	a, b := budgetName(strings.Repeat("s", 100)), budgetName(strings.Repeat("s", 99)+"t")
-	if len(a) > maxBudgetName || len(b) > maxBudgetName || a == b {
-		t.Errorf("long stacks: %q (%d), %q (%d); want distinct names of at most %d", a, len(a), b, len(b), maxBudgetName)
+// TestNATInstanceOfferedInMockAccount: the mock account offers the NAT
+// instance type in the zone instance mode uses (the refusal itself is
+// TestNATTypeOffered's).
+func TestNATInstanceOfferedInMockAccount(t *testing.T) {
+	cfg := baseConfig()
+	cfg["imagelabel:natMode"] = "instance"
+	if _, err := plan.Model("test", cfg); err != nil {
+		t.Errorf("mock account refused the NAT instance: %v", err)
 	}
 }
 
@@ -111,7 +112,7 @@ func TestEndpointZonesRefused(t *testing.T) {
 	cfg := baseConfig()
 	cfg["imagelabel:natMode"] = "endpoints"
 	cfg["imagelabel:azCount"] = "5"
-	_, err := runModel("test", cfg)
+	_, err := plan.Model("test", cfg)
 	if err == nil {
 		t.Fatal("endpoints mode over a zone without the rekognition endpoint service was accepted")
 	}
@@ -121,51 +122,13 @@ func TestEndpointZonesRefused(t *testing.T) {
 		}
 	}
 	cfg["imagelabel:azCount"] = "4"
-	if _, err := runModel("test", cfg); err != nil {
+	if _, err := plan.Model("test", cfg); err != nil {
 		t.Errorf("endpoints mode in four zones offering every service: %v", err)
 	}
 	cfg["imagelabel:natMode"] = "gateway"
 	cfg["imagelabel:azCount"] = "5"
-	if _, err := runModel("test", cfg); err != nil {
+	if _, err := plan.Model("test", cfg); err != nil {
 		t.Errorf("gateway mode needs no endpoint service: %v", err)
-	}
-}
-
-func TestCheckEndpointZones(t *testing.T) {
-	names, ids := []string{"x-1a", "x-1b"}, []string{"x1-az2", "x1-az1"}
-	offered := map[string][]string{}
-	for _, s := range infra.InterfaceEndpointServices {
-		offered[s] = names
-	}
-	if err := checkEndpointZones(names, ids, ids, offered); err != nil {
-		t.Errorf("every service everywhere: %v", err)
-	}
-	offered["logs"] = []string{"x-1a"}
-	if err := checkEndpointZones(names, ids, []string{"x1-az2"}, offered); err != nil {
-		t.Errorf("logs missing only in an unused zone: %v", err)
-	}
-	if err := checkEndpointZones(names, ids, ids, offered); err == nil || !strings.Contains(err.Error(), "logs in x1-az1 (x-1b)") {
-		t.Errorf("logs missing in a used zone: %v", err)
-	}
-}
-
-// TestNATTypeOffered: a zone without the NAT instance type is refused,
-// naming the key, the type and the zone; the mock account offers it in the
-// zone instance mode uses.
-func TestNATTypeOffered(t *testing.T) {
-	if err := natTypeOffered("use1-az4", []string{"use1-az1", "use1-az4"}); err != nil {
-		t.Errorf("offered zone refused: %v", err)
-	}
-	err := natTypeOffered("use1-az3", []string{"use1-az1", "use1-az4"})
-	for _, want := range []string{"imagelabel:natMode", infra.NATInstanceType, "use1-az3"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("zone without the type: %v; want a refusal naming %q", err, want)
-		}
-	}
-	cfg := baseConfig()
-	cfg["imagelabel:natMode"] = "instance"
-	if _, err := runModel("test", cfg); err != nil {
-		t.Errorf("mock account refused the NAT instance: %v", err)
 	}
 }
 
@@ -179,11 +142,11 @@ func TestServicesWaitForEgress(t *testing.T) {
 	egressTypes := []string{typNAT, typInstance, typEIP, typEndpoint, typRTAssoc}
 	for _, mode := range []string{"gateway", "instance", "endpoints"} {
 		p := model(t, "natMode="+mode, "azCount=2")
-		var need []*planResource
+		var need []*plan.Resource
 		for _, typ := range egressTypes {
-			need = append(need, p.find(typ)...)
+			need = append(need, p.Find(typ)...)
 		}
-		for _, svc := range p.find(typService) {
+		for _, svc := range p.Find(typService) {
 			deps := dependencyClosure(p, svc)
 			for _, r := range need {
 				if !deps[r.URN] {
@@ -195,7 +158,7 @@ func TestServicesWaitForEgress(t *testing.T) {
 }
 
 // dependencyClosure returns the URNs r waits for, directly or not.
-func dependencyClosure(p *planResult, r *planResource) map[string]bool {
+func dependencyClosure(p *plan.Result, r *plan.Resource) map[string]bool {
 	seen := map[string]bool{}
 	stack := append([]string{}, r.DependsOn...)
 	for len(stack) > 0 {
@@ -205,7 +168,7 @@ func dependencyClosure(p *planResult, r *planResource) map[string]bool {
 			continue
 		}
 		seen[u] = true
-		if d := p.byURN(u); d != nil {
+		if d := p.ByURN(u); d != nil {
 			stack = append(stack, d.DependsOn...)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package program_test
 
 import (
 	"fmt"
@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"imagelabel/internal/plan"
+	"imagelabel/internal/program"
 )
 
 // TestZonesChosenByID: subnets (and so the VPC link) go to zones by zone
@@ -16,7 +19,7 @@ import (
 func TestZonesChosenByID(t *testing.T) {
 	p := model(t, "azCount=2")
 	var got []string
-	for _, s := range p.find(typSubnet) {
+	for _, s := range p.Find(typSubnet) {
 		if strings.Contains(s.Name, "private") {
 			id, _ := s.Inputs["availabilityZoneId"].(string)
 			got = append(got, id)
@@ -30,9 +33,9 @@ func TestZonesChosenByID(t *testing.T) {
 	if want := []string{"use1-az4", "use1-az6"}; !slices.Equal(got, want) {
 		t.Errorf("azCount=2: private subnets in %v; want %v", got, want)
 	}
-	link := strs(t, p.one(t, typVpcLink, "api").Inputs["subnetIds"])
+	link := strs(t, one(t, p, typVpcLink, "api").Inputs["subnetIds"])
 	for _, i := range []string{"0", "1"} {
-		id := p.one(t, typSubnet, "net-private-"+i).Outputs["id"].(string)
+		id := one(t, p, typSubnet, "net-private-"+i).Outputs["id"].(string)
 		if !slices.Contains(link, id) {
 			t.Errorf("VPC link subnets %v lack private subnet %s", link, id)
 		}
@@ -44,7 +47,7 @@ func TestZonesChosenByID(t *testing.T) {
 func TestAZCountRefused(t *testing.T) {
 	cfg := baseConfig()
 	cfg["imagelabel:azCount"] = "6"
-	_, err := runModel("test", cfg)
+	_, err := plan.Model("test", cfg)
 	if err == nil {
 		t.Fatalf("azCount=6 in us-east-1: no error; want a refusal (use1-az3 has no VPC links)")
 	}
@@ -58,11 +61,11 @@ func TestAZCountRefused(t *testing.T) {
 	}
 	// us-west-1: VPC links (and Fargate) only in usw1-az1 and usw1-az3.
 	cfg = map[string]string{"aws:region": "us-west-1", "imagelabel:azCount": "3"}
-	if _, err := runModel("test", cfg); err == nil || !strings.Contains(err.Error(), "imagelabel:azCount") {
+	if _, err := plan.Model("test", cfg); err == nil || !strings.Contains(err.Error(), "imagelabel:azCount") {
 		t.Errorf("azCount=3 in us-west-1 = %v; want an azCount refusal", err)
 	}
 	cfg["imagelabel:azCount"] = "2"
-	if _, err := runModel("test", cfg); err != nil {
+	if _, err := plan.Model("test", cfg); err != nil {
 		t.Errorf("azCount=2 in us-west-1 = %v; want a plan", err)
 	}
 }
@@ -71,13 +74,13 @@ func TestAZCountRefused(t *testing.T) {
 // refused at preview with the key and the supported regions.
 func TestRegionRefused(t *testing.T) {
 	for _, region := range []string{"eu-west-1", "ap-northeast-1"} {
-		if _, err := runModel("test", map[string]string{"aws:region": region}); err != nil {
+		if _, err := plan.Model("test", map[string]string{"aws:region": region}); err != nil {
 			t.Errorf("region %s: %v; want a plan", region, err)
 		}
 	}
 	// af-south-1 and eu-north-1 have no Rekognition endpoint.
 	for _, region := range []string{"af-south-1", "eu-north-1", "mars-east-1"} {
-		_, err := runModel("test", map[string]string{"aws:region": region})
+		_, err := plan.Model("test", map[string]string{"aws:region": region})
 		if err == nil {
 			t.Errorf("region %s: no error; want a refusal", region)
 			continue
@@ -94,7 +97,7 @@ func TestRegionRefused(t *testing.T) {
 // by type, resource and input. Names Pulumi generates (logical name plus a
 // random suffix) are not inputs; "bucket" names a bucket only on the
 // bucket itself (elsewhere it refers to one).
-func explicitNames(p *planResult) map[string]string {
+func explicitNames(p *plan.Result) map[string]string {
 	out := map[string]string{}
 	for _, r := range p.Resources {
 		if !r.Custom {
@@ -147,17 +150,17 @@ func TestStacksShareNoNames(t *testing.T) {
 
 // planStackWith plans stack with the dev config and set (short keys). The
 // stack tag of aws:defaultTags is the stack's own, as the budget requires.
-func planStackWith(t *testing.T, stack string, set map[string]string) *planResult {
+func planStackWith(t *testing.T, stack string, set map[string]string) *plan.Result {
 	t.Helper()
-	cfg, err := readStackConfig(".", "dev")
+	cfg, err := plan.ReadStackConfig(root, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range set {
-		cfg[projectName+":"+k] = v
+		cfg[plan.Project+":"+k] = v
 	}
-	cfg["aws:defaultTags"] = fmt.Sprintf(`{"tags":{%q:%q}}`, stackTagKey, stack)
-	p, err := runModel(stack, cfg)
+	cfg["aws:defaultTags"] = fmt.Sprintf(`{"tags":{%q:%q}}`, program.StackTagKey, stack)
+	p, err := plan.Model(stack, cfg)
 	if err != nil {
 		t.Fatalf("plan %s with %v: %v", stack, set, err)
 	}
@@ -195,27 +198,6 @@ func checkNoSharedNames(t *testing.T, devNames, prodNames map[string]string, com
 	}
 }
 
-// TestStackLabel: stack names become distinct DNS labels.
-func TestStackLabel(t *testing.T) {
-	seen := map[string]string{}
-	for _, stack := range []string{"dev", "prod", "Dev", "a.b", "a-b", "a_b", "-x-", strings.Repeat("s", 100), strings.Repeat("s", 99) + "t"} {
-		l := stackLabel(stack)
-		if len(l) > 63 || !namespacePattern.MatchString(l+".internal") {
-			t.Errorf("stackLabel(%q) = %q; want a DNS label", stack, l)
-		}
-		if prev, ok := seen[l]; ok {
-			t.Errorf("stackLabel(%q) = stackLabel(%q) = %q", stack, prev, l)
-		}
-		seen[l] = stack
-	}
-	if l := stackLabel("dev"); l != "dev" {
-		t.Errorf("stackLabel(dev) = %q; want dev unchanged", l)
-	}
-	if _, err := stackNamespace("dev", strings.Repeat("a.", 124)+"internal"); err == nil || !strings.Contains(err.Error(), "imagelabel:namespace") {
-		t.Errorf("stackNamespace(too long) = %v; want an imagelabel:namespace error", err)
-	}
-}
-
 // TestDeleteBeforeReplace: names that cannot exist twice are deleted
 // before their replacement is created (Pulumi's default creates first):
 // the Cloud Map service upload registers in (ServiceAlreadyExists), rekog's
@@ -223,23 +205,23 @@ func TestStackLabel(t *testing.T) {
 // namespace), and the fixed-name log groups of the services and the API.
 func TestDeleteBeforeReplace(t *testing.T) {
 	p := model(t)
-	for _, r := range []*planResource{
-		p.one(t, typSDService, "api"),
-		p.one(t, typLogGroup, "upload"),
-		p.one(t, typLogGroup, "rekog"),
-		p.one(t, typLogGroup, "api-access"),
+	for _, r := range []*plan.Resource{
+		one(t, p, typSDService, "api"),
+		one(t, p, typLogGroup, "upload"),
+		one(t, p, typLogGroup, "rekog"),
+		one(t, p, typLogGroup, "api-access"),
 	} {
 		if !r.DeleteBeforeReplace {
 			t.Errorf("%s %s: deleteBeforeReplace = false", r.Type, r.Name)
 		}
 	}
-	for _, s := range p.find(typService) {
+	for _, s := range p.Find(typService) {
 		publishes := has(s.Inputs, "serviceConnectConfiguration.services")
 		if publishes != s.DeleteBeforeReplace {
 			t.Errorf("ECS service %s: publishes Service Connect names %v, deleteBeforeReplace %v; want them equal", s.Name, publishes, s.DeleteBeforeReplace)
 		}
 	}
-	if !p.one(t, typService, "rekog").DeleteBeforeReplace {
+	if !one(t, p, typService, "rekog").DeleteBeforeReplace {
 		t.Errorf("rekog service (discovery name rekog) is not delete-before-replace")
 	}
 }
@@ -253,7 +235,7 @@ func TestDeleteBeforeReplace(t *testing.T) {
 func TestRolloutFailsUp(t *testing.T) {
 	p := model(t)
 	for _, name := range []string{"upload", "rekog"} {
-		s := p.one(t, typService, name)
+		s := one(t, p, typService, name)
 		if get(t, s.Inputs, "deploymentCircuitBreaker.enable") != true || get(t, s.Inputs, "deploymentCircuitBreaker.rollback") != false {
 			t.Errorf("%s circuit breaker = %v; want enabled without rollback", name, s.Inputs["deploymentCircuitBreaker"])
 		}
@@ -280,7 +262,7 @@ func TestRolloutFailsUp(t *testing.T) {
 func TestBucketWritesSerialized(t *testing.T) {
 	p := model(t)
 	types := []string{typPAB, typOwnership, typSSE, typLifecycle, typBucketPol}
-	var writes []*planResource
+	var writes []*plan.Resource
 	for _, r := range p.Resources {
 		if slices.Contains(types, r.Type) {
 			writes = append(writes, r)
@@ -290,13 +272,13 @@ func TestBucketWritesSerialized(t *testing.T) {
 		t.Fatalf("%d bucket configuration resources; want %d", len(writes), len(types))
 	}
 	// dependsOn reports whether a waits, directly or not, for b.
-	var dependsOn func(a, b *planResource) bool
-	dependsOn = func(a, b *planResource) bool {
+	var dependsOn func(a, b *plan.Resource) bool
+	dependsOn = func(a, b *plan.Resource) bool {
 		for _, u := range a.DependsOn {
 			if u == b.URN {
 				return true
 			}
-			if d := p.byURN(u); d != nil && dependsOn(d, b) {
+			if d := p.ByURN(u); d != nil && dependsOn(d, b) {
 				return true
 			}
 		}
@@ -309,7 +291,7 @@ func TestBucketWritesSerialized(t *testing.T) {
 			}
 		}
 	}
-	pab := p.one(t, typPAB, "images")
+	pab := one(t, p, typPAB, "images")
 	for _, w := range writes {
 		if w != pab && !dependsOn(w, pab) {
 			t.Errorf("%s does not wait for the public access block", w.Type)

@@ -1,4 +1,11 @@
-package main
+// Package stackconfig owns a stack's configuration: the keys of the
+// imagelabel namespace with their defaults, ranges and meanings (Keys, which
+// `plan --help`, Pulumi.yaml and docs/deploy.md are held to), their
+// validation into a typed Config, and the table of the regions and zones
+// where the system can run (Regions, with its sources). It declares nothing
+// and calls no AWS API: the program reads a Config and refuses at preview
+// what this package says cannot work.
+package stackconfig
 
 import (
 	"encoding/json"
@@ -13,12 +20,13 @@ import (
 	"imagelabel/infra"
 )
 
-// configNamespace is the Pulumi config namespace of this project's keys
+// Namespace is the Pulumi config namespace of this project's keys
 // (the project name in Pulumi.yaml).
-const configNamespace = "imagelabel"
+const Namespace = "imagelabel"
 
-// Config is the validated stack configuration. It is read once in main and
-// handed to deploy as plain values; components never see the config object.
+// Config is the validated stack configuration. The program reads it once
+// and hands plain values to the components; they never see the config
+// object.
 type Config struct {
 	AZCount            int     // azCount: availability zones (one public + one private subnet each)
 	CPUArchitecture    string  // cpuArchitecture: "arm64" or "x86_64"
@@ -42,23 +50,23 @@ type Config struct {
 	BudgetEmail        string  // budgetEmail: who the budget notifies; set with monthlyBudgetUSD
 }
 
-// configKey documents one config key: its default, the values it accepts
+// Key documents one config key: its default, the values it accepts
 // and its meaning. The table drives `plan --help` and the --set validation
 // of the plan; TestStackFilesDocumentEveryKey and TestPulumiProjectFiles
 // hold Pulumi.yaml, Pulumi.dev.yaml and the table of docs/deploy.md to it;
-// TestConfigKeyRanges checks each Range against what loadConfig accepts.
-type configKey struct {
+// TestConfigKeyRanges checks each Range against what Load accepts.
+type Key struct {
 	Name    string
 	Default string
-	// Range is what loadConfig accepts, as `plan --help` prints it: "lo..hi"
+	// Range is what Load accepts, as `plan --help` prints it: "lo..hi"
 	// for integers and numbers (checked at both ends by the test),
 	// "a | b" for a closed set of values, else a short phrase.
 	Range   string
 	Meaning string
 }
 
-// configKeys lists every key of the imagelabel namespace with its default.
-var configKeys = []configKey{
+// Keys lists every key of the imagelabel namespace with its default.
+var Keys = []Key{
 	{"azCount", "1", "1..6", "Availability zones; each gets one public and one private subnet."},
 	{"cpuArchitecture", "arm64", "arm64 | x86_64", "Fargate CPU architecture and image platform."},
 	{"uploadCpu", "256", "256 | 512 | 1024 | 2048 | 4096 | 8192 | 16384", "CPU units of an upload task (Fargate sizes; the Service Connect proxy shares them)."},
@@ -81,10 +89,10 @@ var configKeys = []configKey{
 	{"budgetEmail", "", "an email address, set together with monthlyBudgetUSD", "Email address the budget alerts at 80% forecast and 100% actual."},
 }
 
-// configErrors is every problem loadConfig found, one a line.
-type configErrors []string
+// Errors is every problem Load found, one a line.
+type Errors []string
 
-func (e configErrors) Error() string {
+func (e Errors) Error() string {
 	n := "1 error"
 	if len(e) != 1 {
 		n = fmt.Sprintf("%d errors", len(e))
@@ -108,6 +116,12 @@ const maxHTTPAPIPayload = 10 << 20
 // namespacePattern accepts lowercase DNS names whose last label is the
 // reserved .internal TLD, so internal names never resolve on the internet.
 var namespacePattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+internal$`)
+
+// ValidNamespace reports whether domain may be the namespace key: a
+// lowercase DNS name (at most 253 characters) under .internal.
+func ValidNamespace(domain string) bool {
+	return namespacePattern.MatchString(domain) && len(domain) <= 253
+}
 
 // FargateMemoryOptions returns the task memory sizes (MiB) Fargate accepts
 // for cpu units, or nil when cpu is not a Fargate size. Table:
@@ -139,104 +153,133 @@ func FargateMemoryOptions(cpu int) []int {
 	return nil
 }
 
-// loadConfig reads every key through get (which returns the raw string and
+// Load reads every key through get (which returns the raw string and
 // whether it was set), applies defaults and validates. Errors name the key
-// as imagelabel:<key>.
-func loadConfig(get func(key string) (string, bool)) (Config, error) {
-	raw := map[string]string{}
-	for _, k := range configKeys {
-		raw[k.Name] = k.Default
+// as imagelabel:<key>, in the order of Keys.
+func Load(get func(key string) (string, bool)) (Config, error) {
+	r := &reader{raw: map[string]string{}}
+	for _, k := range Keys {
+		r.raw[k.Name] = k.Default
 		if v, ok := get(k.Name); ok {
-			raw[k.Name] = strings.TrimSpace(v)
+			r.raw[k.Name] = strings.TrimSpace(v)
 		}
 	}
 	var c Config
-	var errs []string
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Sprintf("%s:%s: %s", configNamespace, key, fmt.Sprintf(format, args...)))
+	r.taskKeys(&c)
+	r.serviceKeys(&c)
+	r.costKeys(&c)
+	if len(r.errs) > 0 {
+		return Config{}, Errors(r.errs)
 	}
-	intKey := func(key string, lo, hi int) int {
-		n, err := strconv.Atoi(raw[key])
-		if err != nil {
-			bad(key, "%q is not an integer", raw[key])
-			return 0
-		}
-		if n < lo || n > hi {
-			bad(key, "%d is out of range %d..%d", n, lo, hi)
-		}
-		return n
-	}
+	return c, nil
+}
 
+// reader holds the raw values of the keys and the problems found in them.
+type reader struct {
+	raw  map[string]string
+	errs []string
+}
+
+// bad records a problem with key.
+func (r *reader) bad(key, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf("%s:%s: %s", Namespace, key, fmt.Sprintf(format, args...)))
+}
+
+// int reads key as an integer in lo..hi; out of range is reported and
+// returned as read, not a number as 0.
+func (r *reader) int(key string, lo, hi int) int {
+	n, err := strconv.Atoi(r.raw[key])
+	if err != nil {
+		r.bad(key, "%q is not an integer", r.raw[key])
+		return 0
+	}
+	if n < lo || n > hi {
+		r.bad(key, "%d is out of range %d..%d", n, lo, hi)
+	}
+	return n
+}
+
+// bool reads key as true or false; anything else is reported as false.
+func (r *reader) bool(key string) bool {
+	b, err := strconv.ParseBool(r.raw[key])
+	if err != nil {
+		r.bad(key, "%q is not true or false", r.raw[key])
+	}
+	return b
+}
+
+// taskKeys reads the zones, the architecture, the task sizes and counts.
+func (r *reader) taskKeys(c *Config) {
 	// us-east-1 has the most AZs (6); deploy also checks the region's count.
-	c.AZCount = intKey("azCount", 1, 6)
-	switch raw["cpuArchitecture"] {
+	c.AZCount = r.int("azCount", 1, 6)
+	switch r.raw["cpuArchitecture"] {
 	case "arm64", "x86_64":
-		c.CPUArchitecture = raw["cpuArchitecture"]
+		c.CPUArchitecture = r.raw["cpuArchitecture"]
 	default:
-		bad("cpuArchitecture", "%q must be arm64 or x86_64", raw["cpuArchitecture"])
+		r.bad("cpuArchitecture", "%q must be arm64 or x86_64", r.raw["cpuArchitecture"])
 	}
-	c.UploadCPU = intKey("uploadCpu", 256, 16384)
-	c.UploadMemory = intKey("uploadMemory", 512, 122880)
-	c.RekogCPU = intKey("rekogCpu", 256, 16384)
-	c.RekogMemory = intKey("rekogMemory", 512, 122880)
-	checkSize := func(cpuKey, memKey string, cpu, mem int) {
-		opts := FargateMemoryOptions(cpu)
-		if opts == nil {
-			bad(cpuKey, "%d is not a Fargate CPU size (256, 512, 1024, 2048, 4096, 8192, 16384)", cpu)
-			return
-		}
-		if !slices.Contains(opts, mem) {
-			bad(memKey, "%d MiB is not valid with %s=%d on Fargate (%s); %s", mem, cpuKey, cpu,
-				describeSizes(cpu), suggestPair(cpuKey, memKey, cpu, mem))
-		}
-	}
-	checkSize("uploadCpu", "uploadMemory", c.UploadCPU, c.UploadMemory)
-	checkSize("rekogCpu", "rekogMemory", c.RekogCPU, c.RekogMemory)
-	c.DesiredCount = intKey("desiredCount", 1, 100)
-	c.MaxCount = intKey("maxCount", 1, 100)
+	c.UploadCPU = r.int("uploadCpu", 256, 16384)
+	c.UploadMemory = r.int("uploadMemory", 512, 122880)
+	c.RekogCPU = r.int("rekogCpu", 256, 16384)
+	c.RekogMemory = r.int("rekogMemory", 512, 122880)
+	r.fargateSize("uploadCpu", "uploadMemory", c.UploadCPU, c.UploadMemory)
+	r.fargateSize("rekogCpu", "rekogMemory", c.RekogCPU, c.RekogMemory)
+	c.DesiredCount = r.int("desiredCount", 1, 100)
+	c.MaxCount = r.int("maxCount", 1, 100)
 	if c.MaxCount < c.DesiredCount {
-		bad("maxCount", "%d is less than desiredCount %d", c.MaxCount, c.DesiredCount)
+		r.bad("maxCount", "%d is less than desiredCount %d", c.MaxCount, c.DesiredCount)
 	}
+}
+
+// fargateSize reports a (cpu, mem) pair Fargate does not offer, with the
+// sizes cpu allows and a pair that would work.
+func (r *reader) fargateSize(cpuKey, memKey string, cpu, mem int) {
+	opts := FargateMemoryOptions(cpu)
+	if opts == nil {
+		r.bad(cpuKey, "%d is not a Fargate CPU size (256, 512, 1024, 2048, 4096, 8192, 16384)", cpu)
+		return
+	}
+	if !slices.Contains(opts, mem) {
+		r.bad(memKey, "%d MiB is not valid with %s=%d on Fargate (%s); %s", mem, cpuKey, cpu,
+			describeSizes(cpu), suggestPair(cpuKey, memKey, cpu, mem))
+	}
+}
+
+// serviceKeys reads egress, logs, the API, upload's limit, the namespace,
+// image retention and Container Insights.
+func (r *reader) serviceKeys(c *Config) {
+	raw := r.raw
 	if !slices.Contains(infra.NATModes, raw["natMode"]) {
-		bad("natMode", "%q must be one of %s", raw["natMode"], strings.Join(infra.NATModes, ", "))
+		r.bad("natMode", "%q must be one of %s", raw["natMode"], strings.Join(infra.NATModes, ", "))
 	}
 	c.NATMode = raw["natMode"]
-	c.LogRetentionDays = intKey("logRetentionDays", 1, 3653)
+	c.LogRetentionDays = r.int("logRetentionDays", 1, 3653)
 	if !slices.Contains(logRetentionValues, c.LogRetentionDays) {
-		bad("logRetentionDays", "%d is not a CloudWatch Logs retention value %v", c.LogRetentionDays, logRetentionValues)
+		r.bad("logRetentionDays", "%d is not a CloudWatch Logs retention value %v", c.LogRetentionDays, logRetentionValues)
 	}
 	// Stage throttling cannot exceed the account-level throttle quota
 	// (10,000 rps, burst 5,000): https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
 	if f, err := strconv.ParseFloat(raw["apiThrottleRate"], 64); err != nil {
-		bad("apiThrottleRate", "%q is not a number", raw["apiThrottleRate"])
+		r.bad("apiThrottleRate", "%q is not a number", raw["apiThrottleRate"])
 	} else if f < 1 || f > 10000 {
-		bad("apiThrottleRate", "%g is out of range 1..10000", f)
+		r.bad("apiThrottleRate", "%g is out of range 1..10000", f)
 	} else {
 		c.APIThrottleRate = f
 	}
-	c.APIThrottleBurst = intKey("apiThrottleBurst", 1, 5000)
+	c.APIThrottleBurst = r.int("apiThrottleBurst", 1, 5000)
 	if n, err := strconv.ParseInt(raw["maxUploadBytes"], 10, 64); err != nil {
-		bad("maxUploadBytes", "%q is not an integer", raw["maxUploadBytes"])
+		r.bad("maxUploadBytes", "%q is not an integer", raw["maxUploadBytes"])
 	} else if n < minUploadBytes || n > maxHTTPAPIPayload {
-		bad("maxUploadBytes", "%d is out of range %d..%d (upload refuses less at start; at most the HTTP API payload limit)", n, minUploadBytes, maxHTTPAPIPayload)
+		r.bad("maxUploadBytes", "%d is out of range %d..%d (upload refuses less at start; at most the HTTP API payload limit)", n, minUploadBytes, maxHTTPAPIPayload)
 	} else {
 		c.MaxUploadBytes = n
 	}
-	if !namespacePattern.MatchString(raw["namespace"]) || len(raw["namespace"]) > 253 {
-		bad("namespace", "%q must be a lowercase DNS name ending in .internal", raw["namespace"])
+	if !ValidNamespace(raw["namespace"]) {
+		r.bad("namespace", "%q must be a lowercase DNS name ending in .internal", raw["namespace"])
 	}
 	c.Namespace = raw["namespace"]
-	c.ImageRetentionDays = intKey("imageRetentionDays", 1, 36500)
-	if b, err := strconv.ParseBool(raw["containerInsights"]); err != nil {
-		bad("containerInsights", "%q is not true or false", raw["containerInsights"])
-	} else {
-		c.ContainerInsights = b
-	}
-	loadCostKeys(raw, &c, bad, intKey)
-	if len(errs) > 0 {
-		return Config{}, configErrors(errs)
-	}
-	return c, nil
+	c.ImageRetentionDays = r.int("imageRetentionDays", 1, 36500)
+	c.ContainerInsights = r.bool("containerInsights")
 }
 
 // fargateCPUs are the task CPU sizes Fargate offers, smallest first.
@@ -282,49 +325,49 @@ func abs(n int) int {
 	return n
 }
 
-// loadStackConfig is loadConfig plus a check of names, every config key the
+// LoadStack is Load plus a check of names, every config key the
 // stack sets (fully qualified, e.g. imagelabel:azCount): a key of this
 // project's namespace that the program does not read is an error, most
 // likely a typo, and reported with the nearest known key.
-func loadStackConfig(get func(key string) (string, bool), names []string) (Config, error) {
+func LoadStack(get func(key string) (string, bool), names []string) (Config, error) {
 	errs := unknownKeys(names)
-	c, err := loadConfig(get)
-	var ce configErrors
+	c, err := Load(get)
+	var ce Errors
 	if errors.As(err, &ce) {
 		errs = append(errs, ce...)
 	} else if err != nil {
 		return Config{}, err
 	}
 	if len(errs) > 0 {
-		return Config{}, configErrors(errs)
+		return Config{}, Errors(errs)
 	}
 	return c, nil
 }
 
 // unknownKeys returns one problem per key of the imagelabel namespace in
-// names that configKeys does not define, sorted.
+// names that Keys does not define, sorted.
 func unknownKeys(names []string) []string {
 	var out []string
 	for _, full := range slices.Sorted(slices.Values(names)) {
-		short, ok := strings.CutPrefix(full, configNamespace+":")
-		if !ok || knownKey(short) {
+		short, ok := strings.CutPrefix(full, Namespace+":")
+		if !ok || IsKey(short) {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s: unknown key; %s", full, suggestKey(short)))
+		out = append(out, fmt.Sprintf("%s: unknown key; %s", full, Suggest(short)))
 	}
 	return out
 }
 
-func knownKey(name string) bool {
-	return slices.ContainsFunc(configKeys, func(k configKey) bool { return k.Name == name })
+func IsKey(name string) bool {
+	return slices.ContainsFunc(Keys, func(k Key) bool { return k.Name == name })
 }
 
-// suggestKey names the known key nearest to name ("did you mean azCount?"),
+// Suggest names the known key nearest to name ("did you mean azCount?"),
 // or says where the keys are listed when none is near.
-func suggestKey(name string) string {
+func Suggest(name string) string {
 	best, bestDist := "", 0
 	lower := strings.ToLower(name)
-	for _, k := range configKeys {
+	for _, k := range Keys {
 		d := editDistance(lower, strings.ToLower(k.Name))
 		if len(lower) >= 4 && strings.HasPrefix(strings.ToLower(k.Name), lower) {
 			d = 0 // a key cut short (uploadMem) is that key
@@ -361,10 +404,10 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// configNames returns the keys of the stack config the Pulumi CLI passes to
+// NamesIn returns the keys of the stack config the Pulumi CLI passes to
 // the program as a JSON object in PULUMI_CONFIG (what ctx.GetConfig reads;
 // the SDK offers no way to list them).
-func configNames(envConfig string) []string {
+func NamesIn(envConfig string) []string {
 	var m map[string]any
 	if json.Unmarshal([]byte(envConfig), &m) != nil {
 		return nil
@@ -377,41 +420,37 @@ func configNames(envConfig string) []string {
 // catches a key set to something that is plainly not an address.
 var emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 
-// loadCostKeys reads spot, spotOnDemandBase, monthlyBudgetUSD and
-// budgetEmail into c, reporting bad values through bad.
-func loadCostKeys(raw map[string]string, c *Config, bad func(key, format string, args ...any), intKey func(key string, lo, hi int) int) {
-	if b, err := strconv.ParseBool(raw["spot"]); err != nil {
-		bad("spot", "%q is not true or false", raw["spot"])
-	} else {
-		c.Spot = b
-	}
+// costKeys reads spot, spotOnDemandBase, monthlyBudgetUSD and budgetEmail.
+func (r *reader) costKeys(c *Config) {
+	raw := r.raw
+	c.Spot = r.bool("spot")
 	// Fargate Spot runs only Linux tasks on X86_64 ("Fargate capacity
 	// provider considerations"):
 	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
 	if c.Spot && c.CPUArchitecture == "arm64" {
-		bad("spot", "true needs cpuArchitecture x86_64: Fargate Spot does not run arm64 tasks (set imagelabel:cpuArchitecture to x86_64, or spot to false)")
+		r.bad("spot", "true needs cpuArchitecture x86_64: Fargate Spot does not run arm64 tasks (set imagelabel:cpuArchitecture to x86_64, or spot to false)")
 	}
-	c.SpotOnDemandBase = intKey("spotOnDemandBase", 0, 100)
+	c.SpotOnDemandBase = r.int("spotOnDemandBase", 0, 100)
 	budget, email := raw["monthlyBudgetUSD"], raw["budgetEmail"]
 	switch {
 	case budget == "" && email == "":
 		return
 	case budget == "":
-		bad("monthlyBudgetUSD", "is empty but budgetEmail is set: set both or neither")
+		r.bad("monthlyBudgetUSD", "is empty but budgetEmail is set: set both or neither")
 		return
 	case email == "":
-		bad("budgetEmail", "is empty but monthlyBudgetUSD is set: set both or neither")
+		r.bad("budgetEmail", "is empty but monthlyBudgetUSD is set: set both or neither")
 		return
 	}
 	if f, err := strconv.ParseFloat(budget, 64); err != nil {
-		bad("monthlyBudgetUSD", "%q is not a number", budget)
+		r.bad("monthlyBudgetUSD", "%q is not a number", budget)
 	} else if f <= 0 || f > 1e9 {
-		bad("monthlyBudgetUSD", "%g must be a positive amount of US dollars", f)
+		r.bad("monthlyBudgetUSD", "%g must be a positive amount of US dollars", f)
 	} else {
 		c.MonthlyBudgetUSD = f
 	}
 	if !emailPattern.MatchString(email) || len(email) > 254 {
-		bad("budgetEmail", "%q is not an email address", email)
+		r.bad("budgetEmail", "%q is not an email address", email)
 	} else {
 		c.BudgetEmail = email
 	}
