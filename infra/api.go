@@ -95,13 +95,49 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 	}
 	parent := pulumi.Parent(a)
 
+	disc, link, err := newPrivateBackend(ctx, name, args, parent)
+	if err != nil {
+		return nil, err
+	}
+	api, err := apigatewayv2.NewApi(ctx, name, &apigatewayv2.ApiArgs{
+		ProtocolType: pulumi.String("HTTP"),
+		Description:  pulumi.String("imagelabel public API"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("http api %s: %w", name, err)
+	}
+	if err := newRoutes(ctx, name, api, link, disc, parent); err != nil {
+		return nil, err
+	}
+	stage, logs, err := newStage(ctx, name, args, api, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	a.DiscoveryServiceArn = disc.Arn
+	a.URL = stage.InvokeUrl
+	a.LogGroupName = logs.Name
+	a.APIID = api.ID().ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{
+		"discoveryServiceArn": a.DiscoveryServiceArn, "url": a.URL,
+		"logGroupName": a.LogGroupName, "apiId": a.APIID,
+	}); err != nil {
+		return nil, fmt.Errorf("outputs of api %s: %w", name, err)
+	}
+	return a, nil
+}
+
+// newPrivateBackend creates the way from API Gateway to the upload tasks:
+// the private DNS namespace and the Cloud Map SRV service the tasks
+// register in, and the VPC link into the private subnets.
+func newPrivateBackend(ctx *pulumi.Context, name string, args *APIArgs, parent pulumi.ResourceOption) (*servicediscovery.Service, *apigatewayv2.VpcLink, error) {
 	ns, err := servicediscovery.NewPrivateDnsNamespace(ctx, name, &servicediscovery.PrivateDnsNamespaceArgs{
 		Name:        pulumi.String(args.DiscoveryNamespace),
 		Vpc:         args.VpcID,
 		Description: pulumi.String("SRV records of upload tasks for the API's VPC link"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("private dns namespace %s: %w", args.DiscoveryNamespace, err)
+		return nil, nil, fmt.Errorf("private dns namespace %s: %w", args.DiscoveryNamespace, err)
 	}
 	// API Gateway needs the port of each instance; with ECS-registered
 	// instances that means SRV records:
@@ -129,7 +165,7 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 		// beside the old service would fail with ServiceAlreadyExists.
 		pulumi.DeleteBeforeReplace(true))
 	if err != nil {
-		return nil, fmt.Errorf("discovery service %s: %w", name, err)
+		return nil, nil, fmt.Errorf("discovery service %s: %w", name, err)
 	}
 
 	link, err := apigatewayv2.NewVpcLink(ctx, name, &apigatewayv2.VpcLinkArgs{
@@ -138,15 +174,15 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 		SecurityGroupIds: pulumi.StringArray{args.VpcLinkSecurityGroupID},
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("vpc link %s: %w", name, err)
+		return nil, nil, fmt.Errorf("vpc link %s: %w", name, err)
 	}
-	api, err := apigatewayv2.NewApi(ctx, name, &apigatewayv2.ApiArgs{
-		ProtocolType: pulumi.String("HTTP"),
-		Description:  pulumi.String("imagelabel public API"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("http api %s: %w", name, err)
-	}
+	return disc, link, nil
+}
+
+// newRoutes creates the API's one HTTP_PROXY integration, through the VPC
+// link to the tasks in the discovery service, and a route to it for each
+// key of Routes.
+func newRoutes(ctx *pulumi.Context, name string, api *apigatewayv2.Api, link *apigatewayv2.VpcLink, disc *servicediscovery.Service, parent pulumi.ResourceOption) error {
 	integ, err := apigatewayv2.NewIntegration(ctx, name, &apigatewayv2.IntegrationArgs{
 		ApiId:                api.ID(),
 		IntegrationType:      pulumi.String("HTTP_PROXY"),
@@ -164,7 +200,7 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 		},
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("integration %s: %w", name, err)
+		return fmt.Errorf("integration %s: %w", name, err)
 	}
 	for _, key := range Routes {
 		if _, err := apigatewayv2.NewRoute(ctx, name+"-"+routeSlug(key), &apigatewayv2.RouteArgs{
@@ -172,15 +208,21 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 			RouteKey: pulumi.String(key),
 			Target:   pulumi.Sprintf("integrations/%s", integ.ID()),
 		}, parent); err != nil {
-			return nil, fmt.Errorf("route %q of %s: %w", key, name, err)
+			return fmt.Errorf("route %q of %s: %w", key, name, err)
 		}
 	}
+	return nil
+}
+
+// newStage creates the access log group and the API's $default stage,
+// auto-deployed, throttled and logging to that group.
+func newStage(ctx *pulumi.Context, name string, args *APIArgs, api *apigatewayv2.Api, parent pulumi.ResourceOption) (*apigatewayv2.Stage, *cloudwatch.LogGroup, error) {
 	logs, err := cloudwatch.NewLogGroup(ctx, name+"-access", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.Sprintf("/imagelabel/%s/api-access", ctx.Stack()),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
 	}, parent, pulumi.DeleteBeforeReplace(true)) // a fixed name cannot exist twice
 	if err != nil {
-		return nil, fmt.Errorf("access log group %s: %w", name, err)
+		return nil, nil, fmt.Errorf("access log group %s: %w", name, err)
 	}
 	// $default: the invoke URL has no stage prefix, so the backend sees the
 	// client's path unchanged (a named stage would prefix it).
@@ -198,20 +240,9 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 		},
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: %w", name, err)
+		return nil, nil, fmt.Errorf("stage %s: %w", name, err)
 	}
-
-	a.DiscoveryServiceArn = disc.Arn
-	a.URL = stage.InvokeUrl
-	a.LogGroupName = logs.Name
-	a.APIID = api.ID().ToStringOutput()
-	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{
-		"discoveryServiceArn": a.DiscoveryServiceArn, "url": a.URL,
-		"logGroupName": a.LogGroupName, "apiId": a.APIID,
-	}); err != nil {
-		return nil, fmt.Errorf("outputs of api %s: %w", name, err)
-	}
-	return a, nil
+	return stage, logs, nil
 }
 
 // routeSlug turns a route key into a resource name suffix:

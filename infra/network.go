@@ -112,40 +112,15 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 
-	// S3 traffic from the tasks (upload's PutObject, and the ECR image
-	// layers, which ECR serves from S3) never crosses the NAT: a gateway
-	// endpoint is free, NAT data processing is not. In endpoints mode it is
-	// the only way to S3 (interface endpoints for S3 cannot serve ECR):
-	// https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html
-	s3ep, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
-		VpcId:           vpc.ID(),
-		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", args.Region),
-		VpcEndpointType: pulumi.String("Gateway"),
-		RouteTableIds:   privateRTs,
-		Tags:            pulumi.StringMap{"Name": pulumi.String(name + "-s3")},
-	}, parent)
+	s3ep, eps, err := newEndpoints(ctx, name, args, vpc, privateIDs, privateRTs, parent)
 	if err != nil {
-		return nil, fmt.Errorf("s3 endpoint %s: %w", name, err)
+		return nil, err
 	}
 	ready := append(append(append([]any{}, eg.ready...), assocs...), publicAssocs...)
 	ready = append(ready, s3ep.ID())
-	if args.NATMode == NATModeEndpoints {
-		eps, err := newInterfaceEndpoints(ctx, name, args.Region, vpc, privateIDs, parent)
-		if err != nil {
-			return nil, err
-		}
-		ready = append(ready, eps...)
-	}
-
-	// The VPC's default security group is unused; strip its allow rules so
-	// nothing attached to it by mistake gets traffic (the provider removes
-	// every rule of the group it adopts when none are declared):
-	// https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-2
-	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default", &ec2.DefaultSecurityGroupArgs{
-		VpcId: vpc.ID(),
-		Tags:  pulumi.StringMap{"Name": pulumi.String(name + "-default-unused")},
-	}, parent); err != nil {
-		return nil, fmt.Errorf("default security group %s: %w", name, err)
+	ready = append(ready, eps...)
+	if err := newDefaultSecurityGroup(ctx, name, vpc, parent); err != nil {
+		return nil, err
 	}
 
 	flowLogs, err := newFlowLogs(ctx, name, vpc, args, parent)
@@ -281,6 +256,51 @@ func newPrivateSubnets(ctx *pulumi.Context, name string, azs []string, vpc *ec2.
 		privateRTs = append(privateRTs, rt.ID())
 	}
 	return privateIDs, privateRTs, assocs, nil
+}
+
+// newEndpoints creates the VPC endpoints of the private subnets: the S3
+// gateway endpoint on their route tables and, in endpoints mode, the
+// interface endpoints (whose IDs it returns; none in the other modes).
+func newEndpoints(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *ec2.Vpc, privateIDs, privateRTs pulumi.StringArray, parent pulumi.ResourceOption) (*ec2.VpcEndpoint, []any, error) {
+	// S3 traffic from the tasks (upload's PutObject, and the ECR image
+	// layers, which ECR serves from S3) never crosses the NAT: a gateway
+	// endpoint is free, NAT data processing is not. In endpoints mode it is
+	// the only way to S3 (interface endpoints for S3 cannot serve ECR):
+	// https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html
+	s3ep, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+		VpcId:           vpc.ID(),
+		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", args.Region),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   privateRTs,
+		Tags:            pulumi.StringMap{"Name": pulumi.String(name + "-s3")},
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("s3 endpoint %s: %w", name, err)
+	}
+	if args.NATMode != NATModeEndpoints {
+		return s3ep, nil, nil
+	}
+	eps, err := newInterfaceEndpoints(ctx, name, args.Region, vpc, privateIDs, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s3ep, eps, nil
+}
+
+// newDefaultSecurityGroup adopts the VPC's default security group and
+// leaves it without rules.
+func newDefaultSecurityGroup(ctx *pulumi.Context, name string, vpc *ec2.Vpc, parent pulumi.ResourceOption) error {
+	// The VPC's default security group is unused; strip its allow rules so
+	// nothing attached to it by mistake gets traffic (the provider removes
+	// every rule of the group it adopts when none are declared):
+	// https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-2
+	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default", &ec2.DefaultSecurityGroupArgs{
+		VpcId: vpc.ID(),
+		Tags:  pulumi.StringMap{"Name": pulumi.String(name + "-default-unused")},
+	}, parent); err != nil {
+		return fmt.Errorf("default security group %s: %w", name, err)
+	}
+	return nil
 }
 
 // newFlowLogs records rejected traffic of the VPC to CloudWatch Logs: the

@@ -55,6 +55,36 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 		return nil, fmt.Errorf("register security groups %s: %w", name, err)
 	}
 	parent := pulumi.Parent(g)
+	link, err := newSecurityGroup(ctx, name, "vpclink", "API Gateway VPC link: egress only to upload", args.VpcID, parent)
+	if err != nil {
+		return nil, err
+	}
+	upload, err := newSecurityGroup(ctx, name, "upload", "upload tasks: ingress from the VPC link only", args.VpcID, parent)
+	if err != nil {
+		return nil, err
+	}
+	rekog, err := newSecurityGroup(ctx, name, "rekog", "rekog tasks: ingress from upload only", args.VpcID, parent)
+	if err != nil {
+		return nil, err
+	}
+	if err := newSecurityGroupRules(ctx, name, args, link, upload, rekog, parent); err != nil {
+		return nil, err
+	}
+
+	g.VpcLinkID = link.ID().ToStringOutput()
+	g.UploadID = upload.ID().ToStringOutput()
+	g.RekogID = rekog.ID().ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{
+		"vpcLinkId": g.VpcLinkID, "uploadId": g.UploadID, "rekogId": g.RekogID,
+	}); err != nil {
+		return nil, fmt.Errorf("outputs of security groups %s: %w", name, err)
+	}
+	return g, nil
+}
+
+// newSecurityGroup creates the group of one role (suffix) of the
+// SecurityGroups called name, without rules.
+func newSecurityGroup(ctx *pulumi.Context, name, suffix, desc string, vpcID pulumi.StringInput, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
 	// Group names may not start with "sg-" (CreateSecurityGroup), which the
 	// auto-name of a resource called "sg-upload" would: the name is a prefix
 	// led by the role instead, to which the provider appends a unique
@@ -64,31 +94,21 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 	// 255 characters: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
 	// (rule descriptions: API_UserIdGroupPair.html, where '&' is not listed
 	// either). awsrules_test.go checks every value sent.
-	newGroup := func(suffix, desc string) (*ec2.SecurityGroup, error) {
-		sg, err := ec2.NewSecurityGroup(ctx, name+"-"+suffix, &ec2.SecurityGroupArgs{
-			VpcId:       args.VpcID,
-			NamePrefix:  pulumi.String(suffix + "-" + name + "-"),
-			Description: pulumi.String(desc),
-			Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-" + suffix)},
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("security group %s-%s: %w", name, suffix, err)
-		}
-		return sg, nil
-	}
-	link, err := newGroup("vpclink", "API Gateway VPC link: egress only to upload")
+	sg, err := ec2.NewSecurityGroup(ctx, name+"-"+suffix, &ec2.SecurityGroupArgs{
+		VpcId:       vpcID,
+		NamePrefix:  pulumi.String(suffix + "-" + name + "-"),
+		Description: pulumi.String(desc),
+		Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-" + suffix)},
+	}, parent)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("security group %s-%s: %w", name, suffix, err)
 	}
-	upload, err := newGroup("upload", "upload tasks: ingress from the VPC link only")
-	if err != nil {
-		return nil, err
-	}
-	rekog, err := newGroup("rekog", "rekog tasks: ingress from upload only")
-	if err != nil {
-		return nil, err
-	}
+	return sg, nil
+}
 
+// newSecurityGroupRules creates the ingress and egress rules of the chain
+// VPC link -> upload -> rekog (see SecurityGroups).
+func newSecurityGroupRules(ctx *pulumi.Context, name string, args *SecurityGroupsArgs, link, upload, rekog *ec2.SecurityGroup, parent pulumi.ResourceOption) error {
 	type rule struct {
 		suffix, desc string
 		group        *ec2.SecurityGroup
@@ -114,7 +134,7 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 			ToPort:                    pulumi.Int(r.port),
 			ReferencedSecurityGroupId: r.peer.ID(),
 		}, parent); err != nil {
-			return nil, fmt.Errorf("ingress rule %s-%s: %w", name, r.suffix, err)
+			return fmt.Errorf("ingress rule %s-%s: %w", name, r.suffix, err)
 		}
 	}
 	for _, r := range egress {
@@ -131,17 +151,8 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 			a.CidrIpv4 = pulumi.String("0.0.0.0/0")
 		}
 		if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-"+r.suffix, a, parent); err != nil {
-			return nil, fmt.Errorf("egress rule %s-%s: %w", name, r.suffix, err)
+			return fmt.Errorf("egress rule %s-%s: %w", name, r.suffix, err)
 		}
 	}
-
-	g.VpcLinkID = link.ID().ToStringOutput()
-	g.UploadID = upload.ID().ToStringOutput()
-	g.RekogID = rekog.ID().ToStringOutput()
-	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{
-		"vpcLinkId": g.VpcLinkID, "uploadId": g.UploadID, "rekogId": g.RekogID,
-	}); err != nil {
-		return nil, fmt.Errorf("outputs of security groups %s: %w", name, err)
-	}
-	return g, nil
+	return nil
 }
