@@ -93,7 +93,7 @@ func newSecurityGroup(ctx *pulumi.Context, name, suffix, desc string, vpcID pulu
 	// a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophe), at most
 	// 255 characters: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
 	// (rule descriptions: API_UserIdGroupPair.html, where '&' is not listed
-	// either). awsrules_test.go checks every value sent.
+	// either). internal/awsrules checks every value sent.
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-"+suffix, &ec2.SecurityGroupArgs{
 		VpcId:       vpcID,
 		NamePrefix:  pulumi.String(suffix + "-" + name + "-"),

@@ -62,7 +62,7 @@ func TestAWSInputRules(t *testing.T) {
 			}
 			vs, unregistered := checkPlan(p, awsRules, awsPlanRules)
 			for _, u := range unregistered {
-				t.Errorf("resource type %s has no AWS input rules: add an entry to awsRules in awsrules_table_test.go (its rules with sources, or none: \"<reason>\")", u)
+				t.Errorf("resource type %s has no AWS input rules: add an entry to awsRules in internal/awsrules/table.go (its rules with sources, or none: \"<reason>\")", u)
 			}
 			for _, x := range vs {
 				t.Errorf("%s", x)
