@@ -82,6 +82,32 @@ type config struct {
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	_ = stdin
 	var c config
+	fs := newFlagSet(&c, stderr)
+
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return usageErr("no command given")
+	}
+	if err := checkFlags(c); err != nil {
+		return err
+	}
+
+	cmd, cmdArgs := pos[0], pos[1:]
+	if err := checkCommand(c, cmd, cmdArgs); err != nil {
+		return err
+	}
+	return dispatch(ctx, c, getenv, cmd, cmdArgs, stdout, stderr)
+}
+
+// newFlagSet declares the flags, which parse into c, and the usage text.
+func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.url, "url", "", "API base URL (default $API_URL, else the stack output apiUrl)")
@@ -102,18 +128,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
+	return fs
+}
 
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %w", errUsage, err)
-	}
-	if len(pos) == 0 {
-		fs.Usage()
-		return usageErr("no command given")
-	}
+// checkFlags rejects flag values out of range, before any request is made.
+func checkFlags(c config) error {
 	if c.maxLabels != 0 && (c.maxLabels < 1 || c.maxLabels > 1000) {
 		return usageErr("--max-labels %d: must be from 1 to 1000", c.maxLabels)
 	}
@@ -126,8 +145,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if c.timeout <= 0 {
 		return usageErr("--timeout %s: must be positive", c.timeout)
 	}
+	return nil
+}
 
-	cmd, cmdArgs := pos[0], pos[1:]
+// checkCommand rejects an unknown command, or arguments and flags that do
+// not fit it, before the API URL is resolved.
+func checkCommand(c config, cmd string, cmdArgs []string) error {
 	switch cmd {
 	case "info", "upload", "labels", "smoke":
 	default:
@@ -143,7 +166,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case cmd == "labels" && len(cmdArgs) != 1:
 		return usageErr("labels takes exactly one KEY, like uploads/<sha256>.jpg")
 	}
+	return nil
+}
 
+// dispatch resolves the API URL and runs the command against it.
+func dispatch(ctx context.Context, c config, getenv func(string) string, cmd string, cmdArgs []string, stdout, stderr io.Writer) error {
 	tgt, err := resolveTarget(ctx, c, getenv)
 	if err != nil {
 		return err

@@ -42,6 +42,30 @@ type SyncBuffer = testutil.SyncBuffer
 // does not come up within 30 s.
 func Start(tb testing.TB, env map[string]string) *System {
 	tb.Helper()
+	awsLn, rekogLn, uploadLn := listenLoopback(tb)
+	logs := &SyncBuffer{}
+	aws, awsSrv := serveLocalAWS(tb, awsLn, logs)
+	getenv := servicesEnv(awsLn, rekogLn, env)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- rekog.Serve(ctx, rekogLn, getenv, logs) }()
+	go func() { done <- upload.Serve(ctx, uploadLn, getenv, logs) }()
+
+	sys := &System{URL: "http://" + uploadLn.Addr().String(), AWS: aws, Logs: logs}
+	exited := 0 // services whose Serve already returned
+	stopOnCleanup(tb, cancel, done, &exited, awsSrv, logs)
+	waitHealthy(tb, []string{
+		"http://" + awsLn.Addr().String() + localaws.HealthPath,
+		"http://" + rekogLn.Addr().String() + "/healthz",
+		sys.URL + "/healthz",
+	}, done, &exited, logs)
+	return sys
+}
+
+// listenLoopback binds the three services' ports, localaws's, rekog's and
+// upload's, on free loopback ports.
+func listenLoopback(tb testing.TB) (awsLn, rekogLn, uploadLn net.Listener) {
 	listen := func() net.Listener {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -49,19 +73,29 @@ func Start(tb testing.TB, env map[string]string) *System {
 		}
 		return ln
 	}
-	awsLn, rekogLn, uploadLn := listen(), listen(), listen()
-	logs := &SyncBuffer{}
+	return listen(), listen(), listen()
+}
+
+// serveLocalAWS starts the S3/Rekognition stand-in on ln; a Serve error
+// other than the shutdown's goes to logs.
+func serveLocalAWS(tb testing.TB, ln net.Listener, logs *SyncBuffer) (*localaws.Server, *http.Server) {
+	tb.Helper()
 	aws, err := localaws.New(localaws.Options{Buckets: []string{Bucket}})
 	if err != nil {
 		tb.Fatalf("e2e: localaws.New: %v", err)
 	}
 	awsSrv := &http.Server{Handler: aws, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := awsSrv.Serve(awsLn); !errors.Is(err, http.ErrServerClosed) {
+		if err := awsSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			fmt.Fprintf(logs, "e2e: localaws server: %v\n", err)
 		}
 	}()
+	return aws, awsSrv
+}
 
+// servicesEnv returns the services' getenv: their AWS settings pointed at
+// localaws, upload's REKOG_URL at rekog, with env's overrides on top.
+func servicesEnv(awsLn, rekogLn net.Listener, env map[string]string) func(string) string {
 	base := map[string]string{
 		"BUCKET":                    Bucket,
 		"AWS_REGION":                "us-east-1",
@@ -75,19 +109,17 @@ func Start(tb testing.TB, env map[string]string) *System {
 	for k, v := range env {
 		base[k] = v
 	}
-	getenv := func(k string) string { return base[k] }
+	return func(k string) string { return base[k] }
+}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 2)
-	go func() { done <- rekog.Serve(ctx, rekogLn, getenv, logs) }()
-	go func() { done <- upload.Serve(ctx, uploadLn, getenv, logs) }()
-
-	sys := &System{URL: "http://" + uploadLn.Addr().String(), AWS: aws, Logs: logs}
-	exited := 0 // services whose Serve already returned
+// stopOnCleanup stops the system gracefully when tb ends: rekog and upload
+// (those of them not already *exited) first, then localaws. It prints the
+// services' logs if tb failed.
+func stopOnCleanup(tb testing.TB, cancel context.CancelFunc, done <-chan error, exited *int, awsSrv *http.Server, logs *SyncBuffer) {
 	tb.Cleanup(func() {
 		cancel()
 		var errs []error
-		for range 2 - exited {
+		for range 2 - *exited {
 			select {
 			case err := <-done:
 				errs = append(errs, err)
@@ -107,23 +139,23 @@ func Start(tb testing.TB, env map[string]string) *System {
 			tb.Logf("e2e: service logs:\n%s", logs.String())
 		}
 	})
+}
 
+// waitHealthy waits until every URL answers 200, failing tb if a service
+// exits first (counted in *exited, so the cleanup does not wait for it).
+func waitHealthy(tb testing.TB, urls []string, done <-chan error, exited *int, logs *SyncBuffer) {
+	tb.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for _, u := range []string{
-		"http://" + awsLn.Addr().String() + localaws.HealthPath,
-		"http://" + rekogLn.Addr().String() + "/healthz",
-		sys.URL + "/healthz",
-	} {
+	for _, u := range urls {
 		// One 30 s budget for all three; the cleanup prints the logs on failure.
 		testutil.WaitHTTP(tb, u, time.Until(deadline), func() error {
 			select {
 			case err := <-done:
-				exited++
+				*exited++
 				return fmt.Errorf("e2e: a service exited during start-up: %w\nlogs:\n%s", err, logs.String())
 			default:
 				return nil
 			}
 		})
 	}
-	return sys
 }

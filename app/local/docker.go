@@ -430,6 +430,25 @@ func (r *containerRun) name(suffix string) string {
 func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
 	r.died = make(chan string, 3)
 	owner := ownerLabels(r.id)
+	if err := r.createNetworks(ctx, owner); err != nil {
+		return err
+	}
+
+	common := slices.Concat(owner, []string{
+		// As in ECS: read-only root file system, no capabilities, and the
+		// non-root user the image declares.
+		"--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+	})
+	for _, s := range r.containerSpecs() {
+		if err := r.startContainer(ctx, s, common, ref[s.svc]); err != nil {
+			return err
+		}
+	}
+	return r.findUploadURL(ctx)
+}
+
+// createNetworks creates the run's public and private networks.
+func (r *containerRun) createNetworks(ctx context.Context, owner []string) error {
 	if _, err := r.d.run(ctx, slices.Concat([]string{"network", "create"}, owner, []string{r.name("public")})...); err != nil {
 		return fmt.Errorf("create network %s: %w", r.name("public"), err)
 	}
@@ -440,12 +459,22 @@ func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
 		"--opt", "com.docker.network.bridge.inhibit_ipv4=true"}, owner, []string{r.name("private")})...); err != nil {
 		return fmt.Errorf("create network %s: %w", r.name("private"), err)
 	}
+	return nil
+}
 
-	common := slices.Concat(owner, []string{
-		// As in ECS: read-only root file system, no capabilities, and the
-		// non-root user the image declares.
-		"--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-	})
+// containerSpec is how one service's container is created.
+type containerSpec struct {
+	svc     string
+	network string
+	alias   string
+	env     []string
+	extra   []string
+}
+
+// containerSpecs returns the three services' containers in start order, each
+// with the environment its task definition gives it, pointed at the other
+// containers by their network aliases.
+func (r *containerRun) containerSpecs() []containerSpec {
 	awsEnv := []string{
 		"BUCKET=" + r.cfg.bucket,
 		"LOG_LEVEL=" + r.cfg.logLevel,
@@ -462,15 +491,8 @@ func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
 		"AWS_EC2_METADATA_DISABLED=true",
 		"LOG_LEVEL=" + r.cfg.logLevel,
 	}
-	type spec struct {
-		svc     string
-		network string
-		alias   string
-		env     []string
-		extra   []string
-	}
 	publish := fmt.Sprintf("%s:%s:%d", loopback, portArg(r.cfg.port), containerUpload)
-	specs := []spec{
+	return []containerSpec{
 		{"localaws", "private", localawsAlias, awsEnv, nil},
 		{"rekog", "private", rekogAlias, slices.Concat(svcEnv, []string{"PORT=" + itoa(containerRekog)}),
 			[]string{"--memory", taskMemory}},
@@ -483,35 +505,44 @@ func (r *containerRun) start(ctx context.Context, ref map[string]string) error {
 			"GOMEMLIMIT=" + memlimit.GoMemLimit(taskMemoryMiB),
 		}), []string{"--publish", publish, "--memory", taskMemory}},
 	}
-	for _, s := range specs {
-		args := []string{"create", "--name", r.name(s.svc), "--hostname", s.svc,
-			"--label", "imagelabel.local.service=" + s.svc, "--network", r.name(s.network)}
-		if s.alias != "" {
-			args = append(args, "--network-alias", s.alias)
-		}
-		args = append(args, common...)
-		for _, e := range s.env {
-			args = append(args, "--env", e)
-		}
-		args = append(args, s.extra...)
-		args = append(args, ref[s.svc])
-		if _, err := r.d.run(ctx, args...); err != nil {
-			return fmt.Errorf("create %s container: %w", s.svc, err)
-		}
-		if s.svc == "upload" {
-			// upload calls rekog and localaws over the private network.
-			if _, err := r.d.run(ctx, "network", "connect", r.name("private"), r.name(s.svc)); err != nil {
-				return fmt.Errorf("connect upload to %s: %w", r.name("private"), err)
-			}
-		}
-		if _, err := r.d.run(ctx, "start", r.name(s.svc)); err != nil {
-			if isPortTaken(err) {
-				return fmt.Errorf("port %d is already in use (upload); choose another with -port", r.cfg.port)
-			}
-			return fmt.Errorf("start %s container: %w", s.svc, err)
-		}
-		r.follow(s.svc)
+}
+
+// startContainer creates s's container from image (on both networks for
+// upload), starts it and follows its logs.
+func (r *containerRun) startContainer(ctx context.Context, s containerSpec, common []string, image string) error {
+	args := []string{"create", "--name", r.name(s.svc), "--hostname", s.svc,
+		"--label", "imagelabel.local.service=" + s.svc, "--network", r.name(s.network)}
+	if s.alias != "" {
+		args = append(args, "--network-alias", s.alias)
 	}
+	args = append(args, common...)
+	for _, e := range s.env {
+		args = append(args, "--env", e)
+	}
+	args = append(args, s.extra...)
+	args = append(args, image)
+	if _, err := r.d.run(ctx, args...); err != nil {
+		return fmt.Errorf("create %s container: %w", s.svc, err)
+	}
+	if s.svc == "upload" {
+		// upload calls rekog and localaws over the private network.
+		if _, err := r.d.run(ctx, "network", "connect", r.name("private"), r.name(s.svc)); err != nil {
+			return fmt.Errorf("connect upload to %s: %w", r.name("private"), err)
+		}
+	}
+	if _, err := r.d.run(ctx, "start", r.name(s.svc)); err != nil {
+		if isPortTaken(err) {
+			return fmt.Errorf("port %d is already in use (upload); choose another with -port", r.cfg.port)
+		}
+		return fmt.Errorf("start %s container: %w", s.svc, err)
+	}
+	r.follow(s.svc)
+	return nil
+}
+
+// findUploadURL sets r.uploadURL from the host port docker published for
+// upload.
+func (r *containerRun) findUploadURL(ctx context.Context) error {
 	hostPort, err := r.d.run(ctx, "port", r.name("upload"), fmt.Sprintf("%d/tcp", containerUpload))
 	if err != nil {
 		return fmt.Errorf("published port of upload: %w", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -29,14 +30,9 @@ const (
 // flow (upload, rekog, localaws) so that in-flight requests can finish.
 func runInProcess(ctx context.Context, cfg config, stdout io.Writer, logs *logMux) error {
 	start := time.Now()
-	dataDesc := "in memory, nothing kept after exit"
-	if cfg.dataDir != "" {
-		abs, err := filepath.Abs(cfg.dataDir)
-		if err != nil {
-			return fmt.Errorf("data directory %s: %w", cfg.dataDir, err)
-		}
-		cfg.dataDir = abs
-		dataDesc = abs
+	dataDesc, err := absDataDir(&cfg)
+	if err != nil {
+		return err
 	}
 
 	// Every port is bound before anything starts, so a taken port is a clear
@@ -54,20 +50,77 @@ func runInProcess(ctx context.Context, cfg config, stdout io.Writer, logs *logMu
 	rekogURL := fmt.Sprintf("http://%s:%d", loopback, portOf(rekogLn))
 	awsURL := fmt.Sprintf("http://%s:%d", loopback, portOf(awsLn))
 
-	level, _ := parseLevel(cfg.logLevel) // validated by parseFlags
 	awsLogW := logs.writer("localaws")
-	aws, err := localaws.New(localaws.Options{
-		Dir:     cfg.dataDir,
-		Buckets: []string{cfg.bucket},
-		Logger:  slog.New(slog.NewJSONHandler(awsLogW, &slog.HandlerOptions{Level: level})),
-	})
+	aws, err := newLocalAWS(cfg, awsLogW)
 	if err != nil {
 		for _, ln := range lns {
 			ln.Close()
 		}
 		return fmt.Errorf("start localaws (data %s): %w", dataDesc, err)
 	}
+	rekogEnv, uploadEnv := inProcessEnv(cfg, awsURL, rekogURL, portOf(rekogLn), portOf(uploadLn))
 
+	// Each service gets its own context so shutdown can go in order.
+	base := context.WithoutCancel(ctx)
+	uploadCtx, stopUpload := context.WithCancel(base)
+	rekogCtx, stopRekog := context.WithCancel(base)
+	defer stopUpload()
+	defer stopRekog()
+
+	p := &inProcess{base: base, stopUpload: stopUpload, stopRekog: stopRekog,
+		exits: make(chan serviceExit, 3), awsLogW: awsLogW}
+	p.serveAWS(aws, awsLn)
+	p.rekogLogW = logs.writer("rekog")
+	go func() {
+		p.exits <- serviceExit{"rekog", rekog.Serve(rekogCtx, rekogLn, serviceEnv(rekogEnv), p.rekogLogW)}
+	}()
+	p.uploadLogW = logs.writer("upload")
+	go func() {
+		p.exits <- serviceExit{"upload", upload.Serve(uploadCtx, uploadLn, serviceEnv(uploadEnv), p.uploadLogW)}
+	}()
+
+	if ready, err := p.waitReady(ctx, uploadURL, rekogURL, awsURL); !ready {
+		return err
+	}
+	printBanner(stdout, banner{
+		mode:      "one process",
+		upload:    uploadURL,
+		data:      dataDesc,
+		bucket:    cfg.bucket,
+		extra:     fmt.Sprintf("  rekog:     %s (private in AWS: only upload calls it)\n  localaws:  %s (S3 + Rekognition stand-in)\n", rekogURL, awsURL),
+		startedIn: time.Since(start),
+	})
+	return p.runUntilStopped(ctx, stdout)
+}
+
+// absDataDir makes cfg.dataDir absolute and returns how the banner and
+// errors describe where the data is kept.
+func absDataDir(cfg *config) (string, error) {
+	dataDesc := "in memory, nothing kept after exit"
+	if cfg.dataDir != "" {
+		abs, err := filepath.Abs(cfg.dataDir)
+		if err != nil {
+			return "", fmt.Errorf("data directory %s: %w", cfg.dataDir, err)
+		}
+		cfg.dataDir = abs
+		dataDesc = abs
+	}
+	return dataDesc, nil
+}
+
+// newLocalAWS creates the S3 + Rekognition stand-in, logging as JSON to w at
+// the services' level.
+func newLocalAWS(cfg config, w io.Writer) (*localaws.Server, error) {
+	level, _ := parseLevel(cfg.logLevel) // validated by parseFlags
+	return localaws.New(localaws.Options{
+		Dir:     cfg.dataDir,
+		Buckets: []string{cfg.bucket},
+		Logger:  slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})),
+	})
+}
+
+// inProcessEnv returns rekog's and upload's environments.
+func inProcessEnv(cfg config, awsURL, rekogURL string, rekogPort, uploadPort int) (rekogEnv, uploadEnv map[string]string) {
 	// The services' environment: what their ECS task definitions give them,
 	// with the AWS endpoint pointed at localaws.
 	common := map[string]string{
@@ -79,90 +132,96 @@ func runInProcess(ctx context.Context, cfg config, stdout io.Writer, logs *logMu
 		"AWS_EC2_METADATA_DISABLED": "true",
 		"LOG_LEVEL":                 cfg.logLevel,
 	}
-	rekogEnv := clone(common)
-	rekogEnv["PORT"] = itoa(portOf(rekogLn))
-	uploadEnv := clone(common)
-	uploadEnv["PORT"] = itoa(portOf(uploadLn))
+	rekogEnv = clone(common)
+	rekogEnv["PORT"] = itoa(rekogPort)
+	uploadEnv = clone(common)
+	uploadEnv["PORT"] = itoa(uploadPort)
 	uploadEnv["REKOG_URL"] = rekogURL
 	uploadEnv["MAX_UPLOAD_BYTES"] = fmt.Sprint(cfg.maxUpload)
+	return rekogEnv, uploadEnv
+}
 
-	// Each service gets its own context so shutdown can go in order.
-	base := context.WithoutCancel(ctx)
-	uploadCtx, stopUpload := context.WithCancel(base)
-	rekogCtx, stopRekog := context.WithCancel(base)
-	defer stopUpload()
-	defer stopRekog()
+// serviceExit is a service's Serve returning, with its error.
+type serviceExit struct {
+	name string
+	err  error
+}
 
-	type exit struct {
-		name string
-		err  error
-	}
-	exits := make(chan exit, 3)
-	awsSrv := &http.Server{
+// inProcess is the running services of an in-process run: what it takes to
+// stop them in order and collect how they ended.
+type inProcess struct {
+	base                  context.Context // the run's context, never cancelled
+	stopUpload, stopRekog context.CancelFunc
+	exits                 chan serviceExit
+	awsSrv                *http.Server
+
+	awsLogW, rekogLogW, uploadLogW *lineWriter
+}
+
+// serveAWS serves localaws on ln; its end is reported on p.exits.
+func (p *inProcess) serveAWS(aws *localaws.Server, ln net.Listener) {
+	p.awsSrv = &http.Server{
 		Handler:           aws,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(slog.NewJSONHandler(awsLogW, nil), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(slog.NewJSONHandler(p.awsLogW, nil), slog.LevelWarn),
 	}
 	go func() {
-		err := awsSrv.Serve(awsLn)
+		err := p.awsSrv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
-		exits <- exit{"localaws", err}
+		p.exits <- serviceExit{"localaws", err}
 	}()
-	rekogLogW := logs.writer("rekog")
-	go func() {
-		exits <- exit{"rekog", rekog.Serve(rekogCtx, rekogLn, serviceEnv(rekogEnv), rekogLogW)}
-	}()
-	uploadLogW := logs.writer("upload")
-	go func() {
-		exits <- exit{"upload", upload.Serve(uploadCtx, uploadLn, serviceEnv(uploadEnv), uploadLogW)}
-	}()
+}
 
-	// stopAll shuts the services down in order and collects their exits;
-	// first is the exit that caused the stop, if any.
-	stopAll := func(first *exit) error {
-		var errs []error
-		if first != nil && first.err != nil {
-			errs = append(errs, fmt.Errorf("%s stopped: %w", first.name, first.err))
-		}
-		done := map[string]bool{}
-		if first != nil {
-			done[first.name] = true
-		}
-		wait := func(name string) {
-			timer := time.NewTimer(stopTimeout)
-			defer timer.Stop()
-			for !done[name] {
-				select {
-				case e := <-exits:
-					done[e.name] = true
-					if e.err != nil {
-						errs = append(errs, fmt.Errorf("%s: %w", e.name, e.err))
-					}
-				case <-timer.C:
-					errs = append(errs, fmt.Errorf("%s did not stop within %v", name, stopTimeout))
-					done[name] = true
+// stopAll shuts the services down in order and collects their exits;
+// first is the exit that caused the stop, if any.
+func (p *inProcess) stopAll(first *serviceExit) error {
+	var errs []error
+	if first != nil && first.err != nil {
+		errs = append(errs, fmt.Errorf("%s stopped: %w", first.name, first.err))
+	}
+	done := map[string]bool{}
+	if first != nil {
+		done[first.name] = true
+	}
+	wait := func(name string) {
+		timer := time.NewTimer(stopTimeout)
+		defer timer.Stop()
+		for !done[name] {
+			select {
+			case e := <-p.exits:
+				done[e.name] = true
+				if e.err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", e.name, e.err))
 				}
+			case <-timer.C:
+				errs = append(errs, fmt.Errorf("%s did not stop within %v", name, stopTimeout))
+				done[name] = true
 			}
 		}
-		stopUpload()
-		wait("upload")
-		stopRekog()
-		wait("rekog")
-		sctx, cancel := context.WithTimeout(base, stopTimeout)
-		defer cancel()
-		if err := awsSrv.Shutdown(sctx); err != nil {
-			errs = append(errs, fmt.Errorf("localaws shutdown: %w", err))
-			awsSrv.Close()
-		}
-		wait("localaws")
-		uploadLogW.Flush()
-		rekogLogW.Flush()
-		awsLogW.Flush()
-		return errors.Join(errs...)
 	}
+	p.stopUpload()
+	wait("upload")
+	p.stopRekog()
+	wait("rekog")
+	sctx, cancel := context.WithTimeout(p.base, stopTimeout)
+	defer cancel()
+	if err := p.awsSrv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("localaws shutdown: %w", err))
+		p.awsSrv.Close()
+	}
+	wait("localaws")
+	p.uploadLogW.Flush()
+	p.rekogLogW.Flush()
+	p.awsLogW.Flush()
+	return errors.Join(errs...)
+}
 
+// waitReady waits until all three services answer their health checks. When
+// they do not (ctx cancelled, too slow, or one exited) it has stopped them
+// and returns ready false with the error to return.
+func (p *inProcess) waitReady(ctx context.Context, uploadURL, rekogURL, awsURL string) (ready bool, err error) {
 	// Ready when all three answer their health checks (rekog's and
 	// localaws's too: upload's /healthz does not touch its dependencies).
 	readyCtx, cancelReady := context.WithTimeout(ctx, readyTimeout)
@@ -175,40 +234,36 @@ func runInProcess(ctx context.Context, cfg config, stdout io.Writer, logs *logMu
 		cancelReady()
 		if err != nil {
 			if ctx.Err() != nil {
-				return stopAll(nil)
+				return false, p.stopAll(nil)
 			}
-			return errors.Join(fmt.Errorf("services did not become ready: %w", err), stopAll(nil))
+			return false, errors.Join(fmt.Errorf("services did not become ready: %w", err), p.stopAll(nil))
 		}
-	case e := <-exits:
+	case e := <-p.exits:
 		cancelReady()
 		if e.err == nil {
 			e.err = errors.New("exited during start-up")
 		}
-		return stopAll(&e)
+		return false, p.stopAll(&e)
 	}
+	return true, nil
+}
 
-	printBanner(stdout, banner{
-		mode:      "one process",
-		upload:    uploadURL,
-		data:      dataDesc,
-		bucket:    cfg.bucket,
-		extra:     fmt.Sprintf("  rekog:     %s (private in AWS: only upload calls it)\n  localaws:  %s (S3 + Rekognition stand-in)\n", rekogURL, awsURL),
-		startedIn: time.Since(start),
-	})
-
+// runUntilStopped waits for ctx to end (Ctrl-C) or a service to exit on its
+// own, then stops them all.
+func (p *inProcess) runUntilStopped(ctx context.Context, stdout io.Writer) error {
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(stdout, "stopping (Ctrl-C again to force) ...")
-		err := stopAll(nil)
+		err := p.stopAll(nil)
 		if err == nil {
 			fmt.Fprintln(stdout, "stopped")
 		}
 		return err
-	case e := <-exits:
+	case e := <-p.exits:
 		if e.err == nil {
 			e.err = errors.New("exited unexpectedly")
 		}
-		return stopAll(&e)
+		return p.stopAll(&e)
 	}
 }
 

@@ -60,6 +60,22 @@ type config struct {
 // usageError for anything else wrong, after printing usage to stderr.
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	var c config
+	fs := newFlagSet(&c, getenv, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, usageError{err.Error()}
+	}
+	if err := checkConfig(&c, fs); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// newFlagSet declares the flags, which parse into c, and the usage text.
+// -log-level defaults to $LOG_LEVEL, else info.
+func newFlagSet(c *config, getenv func(string) string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -93,15 +109,15 @@ Flags:
 	fs.BoolVar(&c.containers, "containers", false, "run the services as containers on Docker, built from the deploy's Dockerfiles")
 	fs.BoolVar(&c.buildImages, "build-images", false, "build the images, tag them imagelabel/<svc>:local for compose.yaml, and exit")
 	fs.BoolVar(&c.keep, "keep", false, "with -containers: leave the containers and networks in place on exit, for debugging")
+	return fs
+}
 
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, err
-		}
-		return c, usageError{err.Error()}
-	}
-	bad := func(format string, a ...any) (config, error) {
-		return c, usageError{fmt.Sprintf(format, a...) + " (see -h)"}
+// checkConfig checks the parsed command line in fs as a whole: no stray
+// arguments, values in range, and flags that fit the mode. It lowercases
+// c.logLevel. Errors are usageErrors.
+func checkConfig(c *config, fs *flag.FlagSet) error {
+	bad := func(format string, a ...any) error {
+		return usageError{fmt.Sprintf(format, a...) + " (see -h)"}
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q (flags only)", fs.Arg(0))
@@ -141,7 +157,7 @@ Flags:
 	if strings.TrimSpace(c.bucket) == "" {
 		return bad("-bucket: want a bucket name")
 	}
-	return c, nil
+	return nil
 }
 
 // parseLevel maps a LOG_LEVEL value to a slog level.

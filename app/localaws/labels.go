@@ -167,14 +167,32 @@ func computeLabels(img image.Image) []label {
 	if len(cells) == 0 {
 		return nil
 	}
-	n := float64(len(cells))
 	var out []label
 	add := func(l label) {
 		l.Confidence = round2(l.Confidence)
 		out = append(out, l)
 	}
 
-	// Dominant colours: every colour covering at least 10% of the image.
+	meanLum, meanSat := colourLabels(cells, add)
+	toneLabels(meanLum, meanSat, add)
+	sceneLabels(cells, gw, gh, add)
+	textureLabels(cells, gw, gh, add)
+	orientationLabel(img.Bounds(), add)
+
+	slices.SortFunc(out, func(a, b label) int {
+		if c := cmp.Compare(b.Confidence, a.Confidence); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+// colourLabels adds the dominant colours: every colour covering at least 10%
+// of the image, and their parent Color. It returns the image's mean
+// brightness and saturation, summed in the same pass.
+func colourLabels(cells []cell, add func(label)) (meanLum, meanSat float64) {
+	n := float64(len(cells))
 	counts := map[string]int{}
 	var lumSum, satSum float64
 	for _, c := range cells {
@@ -196,9 +214,11 @@ func computeLabels(img image.Image) []label {
 		// Rekognition also returns each parent as a label of its own.
 		add(label{Name: "Color", Confidence: colourConf, Category: catColors})
 	}
+	return lumSum / n, satSum / n
+}
 
-	// Brightness and saturation of the whole image.
-	meanLum, meanSat := lumSum/n, satSum/n
+// toneLabels adds the brightness and saturation labels of the whole image.
+func toneLabels(meanLum, meanSat float64, add func(label)) {
 	switch {
 	case meanLum >= 0.7:
 		add(label{Name: "Bright", Confidence: clampConf(60 + 130*(meanLum-0.7)), Category: catColors})
@@ -208,8 +228,13 @@ func computeLabels(img image.Image) []label {
 	if meanSat < 0.08 {
 		add(label{Name: "Monochrome", Confidence: clampConf(99.5 - 500*meanSat), Category: catColors})
 	}
+}
 
-	// Scene cues from where colours are.
+// sceneLabels adds the scene cues that come from where colours are: sky and
+// sunset in the top third, water in the bottom third, vegetation anywhere,
+// and Nature and Outdoors when any of them is found.
+func sceneLabels(cells []cell, gw, gh int, add func(label)) {
+	n := float64(len(cells))
 	isSkyBlue := func(c cell) bool { return c.h >= 185 && c.h < 250 && c.s >= 0.2 && c.v >= 0.4 }
 	isWarm := func(c cell) bool { return (c.h < 50 || c.h >= 340) && c.s >= 0.35 && c.v >= 0.4 }
 	isGreen := func(c cell) bool { return c.h >= 70 && c.h < 165 && c.s >= 0.2 && c.v >= 0.15 }
@@ -268,8 +293,11 @@ func computeLabels(img image.Image) []label {
 		add(label{Name: "Nature", Confidence: outdoors, Category: catNature})
 		add(label{Name: "Outdoors", Confidence: outdoors * 0.95, Category: catNature})
 	}
+}
 
-	// Texture: how often neighbouring cells differ visibly in luminance.
+// textureLabels adds Texture and Pattern from how often neighbouring cells
+// differ visibly in luminance.
+func textureLabels(cells []cell, gw, gh int, add func(label)) {
 	var edges, pairs float64
 	for y := range gh {
 		for x := range gw {
@@ -296,10 +324,11 @@ func computeLabels(img image.Image) []label {
 			}
 		}
 	}
+}
 
-	// Orientation from the aspect ratio, capped at 99 so that a content
-	// label at full confidence ranks above it.
-	b := img.Bounds()
+// orientationLabel adds Square, Landscape or Portrait from the aspect ratio,
+// capped at 99 so that a content label at full confidence ranks above it.
+func orientationLabel(b image.Rectangle, add func(label)) {
 	ratio := float64(b.Dx()) / float64(b.Dy())
 	switch {
 	case ratio >= 0.95 && ratio <= 1/0.95:
@@ -309,12 +338,4 @@ func computeLabels(img image.Image) []label {
 	default:
 		add(label{Name: "Portrait", Confidence: min(99, clampConf(60+80*(1/ratio-1))), Category: catColors})
 	}
-
-	slices.SortFunc(out, func(a, b label) int {
-		if c := cmp.Compare(b.Confidence, a.Confidence); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Name, b.Name)
-	})
-	return out
 }

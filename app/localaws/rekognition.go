@@ -139,6 +139,34 @@ func (s *Server) serveRekognition(w http.ResponseWriter, r *http.Request, op str
 }
 
 func (s *Server) detectLabels(ctx context.Context, body io.Reader) (*detectLabelsOutput, error) {
+	in, err := decodeDetectLabelsInput(body)
+	if err != nil {
+		return nil, err
+	}
+	minConf, maxLabels, general, err := checkDetectLabelsInput(in)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.imageData(in)
+	if err != nil {
+		return nil, err
+	}
+
+	img, err := decodeImage(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	out := &detectLabelsOutput{Labels: []labelJSON{}, LabelModelVersion: "3.0"}
+	if !general {
+		return out, nil
+	}
+	addGeneralLabels(out, in, img, minConf, maxLabels)
+	return out, nil
+}
+
+// decodeDetectLabelsInput reads the request's JSON; a body over the limit is
+// ImageTooLargeException, anything unreadable SerializationException.
+func decodeDetectLabelsInput(body io.Reader) (*detectLabelsInput, error) {
 	var in detectLabelsInput
 	if err := json.NewDecoder(body).Decode(&in); err != nil {
 		var tooLarge *http.MaxBytesError
@@ -147,21 +175,28 @@ func (s *Server) detectLabels(ctx context.Context, body io.Reader) (*detectLabel
 		}
 		return nil, badRequest("SerializationException", "malformed request body: %v", err)
 	}
-	minConf := float64(defaultMinConfidence)
+	return &in, nil
+}
+
+// checkDetectLabelsInput validates the request's parameters and returns them
+// with Rekognition's defaults applied; general reports whether labels are
+// wanted (GENERAL_LABELS, or no Features at all).
+func checkDetectLabelsInput(in *detectLabelsInput) (minConf float64, maxLabels int64, general bool, err error) {
+	minConf = float64(defaultMinConfidence)
 	if in.MinConfidence != nil {
 		minConf = *in.MinConfidence
 		if math.IsNaN(minConf) || minConf < 0 || minConf > 100 {
-			return nil, badRequest("InvalidParameterException", "MinConfidence must be between 0 and 100, got %v", minConf)
+			return 0, 0, false, badRequest("InvalidParameterException", "MinConfidence must be between 0 and 100, got %v", minConf)
 		}
 	}
-	maxLabels := int64(-1)
+	maxLabels = int64(-1)
 	if in.MaxLabels != nil {
 		maxLabels = *in.MaxLabels
 		if maxLabels < 0 {
-			return nil, badRequest("InvalidParameterException", "MaxLabels must be >= 0, got %d", maxLabels)
+			return 0, 0, false, badRequest("InvalidParameterException", "MaxLabels must be >= 0, got %d", maxLabels)
 		}
 	}
-	general := len(in.Features) == 0
+	general = len(in.Features) == 0
 	for _, f := range in.Features {
 		switch f {
 		case "GENERAL_LABELS":
@@ -169,16 +204,21 @@ func (s *Server) detectLabels(ctx context.Context, body io.Reader) (*detectLabel
 		case "IMAGE_PROPERTIES":
 			// Accepted; localaws computes no ImageProperties.
 		default:
-			return nil, badRequest("InvalidParameterException", "unknown feature %q", f)
+			return 0, 0, false, badRequest("InvalidParameterException", "unknown feature %q", f)
 		}
 	}
 	if in.Image == nil || (in.Image.S3Object == nil && len(in.Image.Bytes) == 0) {
-		return nil, badRequest("InvalidParameterException", "Image must set Bytes or S3Object")
+		return 0, 0, false, badRequest("InvalidParameterException", "Image must set Bytes or S3Object")
 	}
 	if in.Image.S3Object != nil && len(in.Image.Bytes) > 0 {
-		return nil, badRequest("InvalidParameterException", "Image must set only one of Bytes and S3Object")
+		return 0, 0, false, badRequest("InvalidParameterException", "Image must set only one of Bytes and S3Object")
 	}
+	return minConf, maxLabels, general, nil
+}
 
+// imageData returns the image's encoded bytes: the S3 object's, or
+// Image.Bytes within Rekognition's limit for them.
+func (s *Server) imageData(in *detectLabelsInput) ([]byte, error) {
 	var data []byte
 	if obj := in.Image.S3Object; obj != nil {
 		var err error
@@ -191,15 +231,13 @@ func (s *Server) detectLabels(ctx context.Context, body io.Reader) (*detectLabel
 			return nil, badRequest("ImageTooLargeException", "Image.Bytes is %d bytes; the limit is %d", len(data), MaxBytesImageBytes)
 		}
 	}
+	return data, nil
+}
 
-	img, err := decodeImage(ctx, data)
-	if err != nil {
-		return nil, err
-	}
-	out := &detectLabelsOutput{Labels: []labelJSON{}, LabelModelVersion: "3.0"}
-	if !general {
-		return out, nil
-	}
+// addGeneralLabels appends to out the labels of img that pass MinConfidence
+// and the request's label and category filters, up to MaxLabels, shaped for
+// the wire.
+func addGeneralLabels(out *detectLabelsOutput, in *detectLabelsInput, img image.Image, minConf float64, maxLabels int64) {
 	var incl, excl, catIncl, catExcl []string
 	if in.Settings != nil && in.Settings.GeneralLabels != nil {
 		g := in.Settings.GeneralLabels
@@ -224,7 +262,6 @@ func (s *Server) detectLabels(ctx context.Context, body io.Reader) (*detectLabel
 		}
 		out.Labels = append(out.Labels, lj)
 	}
-	return out, nil
 }
 
 func containsFold(list []string, s string) bool {

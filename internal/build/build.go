@@ -84,46 +84,22 @@ func Services() []string { return slices.Clone(services) }
 // no go.mod, a missing Dockerfile, no go command in PATH, unexpected files in
 // OutDir, or a failed compile (the error then carries the compiler output).
 func Build(ctx context.Context, opts Options) (*Result, error) {
-	svc := opts.Service
-	if !slices.Contains(services, svc) {
-		return nil, fmt.Errorf("build %q: unknown service (want one of %v)", svc, services)
-	}
-	arch := opts.GOARCH
-	if arch == "" {
-		arch = runtime.GOARCH
-	}
-	if !slices.Contains(archs, arch) {
-		return nil, fmt.Errorf("build %s: unsupported GOARCH %q (want one of %v)", svc, arch, archs)
+	svc, arch, err := checkTarget(opts)
+	if err != nil {
+		return nil, err
 	}
 	logw := opts.Log
 	if logw == nil {
 		logw = io.Discard
 	}
 
-	root, err := moduleRoot(opts.Root)
+	root, dockerfile, gobin, err := findInputs(opts.Root, svc)
 	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", svc, err)
+		return nil, err
 	}
-	dockerfile, err := os.ReadFile(filepath.Join(root, "app", svc, "Dockerfile"))
+	out, err := outDir(opts.OutDir, root, svc, arch)
 	if err != nil {
-		return nil, fmt.Errorf("build %s: read Dockerfile: %w", svc, err)
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		return nil, fmt.Errorf("build %s: go command not found in PATH: %w", svc, err)
-	}
-
-	out := opts.OutDir
-	defaultOut := out == ""
-	if defaultOut {
-		out = filepath.Join(root, ".build", svc+"-linux-"+arch)
-	}
-	out, err = filepath.Abs(out)
-	if err != nil {
-		return nil, fmt.Errorf("build %s: out dir %s: %w", svc, opts.OutDir, err)
-	}
-	if err := prepareOutDir(out, svc, defaultOut); err != nil {
-		return nil, fmt.Errorf("build %s: %w", svc, err)
+		return nil, err
 	}
 
 	// Build into a sibling temporary directory and move each file into place
@@ -138,6 +114,87 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	pkg := "./app/" + svc + "/cmd/" + svc
 	fmt.Fprintf(logw, "build: %s linux/%s: go build %s\n", svc, arch, pkg)
 	start := time.Now()
+	if err := goBuild(ctx, gobin, root, tmp, svc, arch, pkg); err != nil {
+		return nil, err
+	}
+	if err := writeContextFiles(tmp, svc, dockerfile); err != nil {
+		return nil, err
+	}
+	digest, err := ContextDigest(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", svc, err)
+	}
+	if err := moveContext(tmp, out, svc); err != nil {
+		return nil, err
+	}
+
+	res := &Result{
+		Context:    out,
+		Dockerfile: filepath.Join(out, "Dockerfile"),
+		Binary:     filepath.Join(out, svc),
+		Digest:     digest,
+		Tag:        digest[:12],
+	}
+	logResult(logw, res, svc, arch, start)
+	return res, nil
+}
+
+// checkTarget validates the service and architecture of opts, resolving an
+// empty GOARCH to runtime.GOARCH.
+func checkTarget(opts Options) (svc, arch string, err error) {
+	svc = opts.Service
+	if !slices.Contains(services, svc) {
+		return "", "", fmt.Errorf("build %q: unknown service (want one of %v)", svc, services)
+	}
+	arch = opts.GOARCH
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	if !slices.Contains(archs, arch) {
+		return "", "", fmt.Errorf("build %s: unsupported GOARCH %q (want one of %v)", svc, arch, archs)
+	}
+	return svc, arch, nil
+}
+
+// findInputs locates what a build needs before it touches any output: the
+// module root, the service's Dockerfile and the go command.
+func findInputs(rootOpt, svc string) (root string, dockerfile []byte, gobin string, err error) {
+	root, err = moduleRoot(rootOpt)
+	if err != nil {
+		return "", nil, "", fmt.Errorf("build %s: %w", svc, err)
+	}
+	dockerfile, err = os.ReadFile(filepath.Join(root, "app", svc, "Dockerfile"))
+	if err != nil {
+		return "", nil, "", fmt.Errorf("build %s: read Dockerfile: %w", svc, err)
+	}
+	gobin, err = exec.LookPath("go")
+	if err != nil {
+		return "", nil, "", fmt.Errorf("build %s: go command not found in PATH: %w", svc, err)
+	}
+	return root, dockerfile, gobin, nil
+}
+
+// outDir returns the absolute build context directory (OutDir, or the
+// default under <root>/.build), created and checked by prepareOutDir.
+func outDir(outOpt, root, svc, arch string) (string, error) {
+	out := outOpt
+	defaultOut := out == ""
+	if defaultOut {
+		out = filepath.Join(root, ".build", svc+"-linux-"+arch)
+	}
+	out, err := filepath.Abs(out)
+	if err != nil {
+		return "", fmt.Errorf("build %s: out dir %s: %w", svc, outOpt, err)
+	}
+	if err := prepareOutDir(out, svc, defaultOut); err != nil {
+		return "", fmt.Errorf("build %s: %w", svc, err)
+	}
+	return out, nil
+}
+
+// goBuild compiles pkg into tmp/<svc> with the pinned flags and environment;
+// a failed compile's error carries the compiler output.
+func goBuild(ctx context.Context, gobin, root, tmp, svc, arch, pkg string) error {
 	cmd := exec.CommandContext(ctx, gobin, "build",
 		"-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid=",
 		"-o", filepath.Join(tmp, svc), pkg)
@@ -148,47 +205,52 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	cmd.Stderr = &cout
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("build %s linux/%s: %w", svc, arch, ctx.Err())
+			return fmt.Errorf("build %s linux/%s: %w", svc, arch, ctx.Err())
 		}
-		return nil, fmt.Errorf("build %s linux/%s: go build %s: %w\n%s", svc, arch, pkg, err, bytes.TrimSpace(cout.Bytes()))
+		return fmt.Errorf("build %s linux/%s: go build %s: %w\n%s", svc, arch, pkg, err, bytes.TrimSpace(cout.Bytes()))
 	}
+	return nil
+}
+
+// writeContextFiles adds the Dockerfile next to the binary in tmp and pins
+// both files' modes and times.
+func writeContextFiles(tmp, svc string, dockerfile []byte) error {
 	if err := os.WriteFile(filepath.Join(tmp, "Dockerfile"), dockerfile, 0o644); err != nil {
-		return nil, fmt.Errorf("build %s: write Dockerfile: %w", svc, err)
+		return fmt.Errorf("build %s: write Dockerfile: %w", svc, err)
 	}
 	// Fixed modes and times: umask and clock must not leak into the image.
 	for name, mode := range map[string]fs.FileMode{svc: 0o755, "Dockerfile": 0o644} {
 		p := filepath.Join(tmp, name)
 		if err := os.Chmod(p, mode); err != nil {
-			return nil, fmt.Errorf("build %s: %w", svc, err)
+			return fmt.Errorf("build %s: %w", svc, err)
 		}
 		if err := os.Chtimes(p, fixedMtime, fixedMtime); err != nil {
-			return nil, fmt.Errorf("build %s: %w", svc, err)
+			return fmt.Errorf("build %s: %w", svc, err)
 		}
 	}
-	digest, err := ContextDigest(tmp)
-	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", svc, err)
-	}
+	return nil
+}
+
+// moveContext renames the finished files from tmp into out, one whole file
+// at a time.
+func moveContext(tmp, out, svc string) error {
 	for _, name := range []string{svc, "Dockerfile"} {
 		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(out, name)); err != nil {
-			return nil, fmt.Errorf("build %s: %w", svc, err)
+			return fmt.Errorf("build %s: %w", svc, err)
 		}
 	}
+	return nil
+}
 
-	res := &Result{
-		Context:    out,
-		Dockerfile: filepath.Join(out, "Dockerfile"),
-		Binary:     filepath.Join(out, svc),
-		Digest:     digest,
-		Tag:        digest[:12],
-	}
+// logResult writes the build's closing progress line: where the context is,
+// the binary's size, the tag and how long the build took.
+func logResult(logw io.Writer, res *Result, svc, arch string, start time.Time) {
 	size := int64(-1)
 	if fi, err := os.Stat(res.Binary); err == nil {
 		size = fi.Size()
 	}
 	fmt.Fprintf(logw, "build: %s linux/%s: %s (%d bytes, tag %s) in %s\n",
 		svc, arch, res.Context, size, res.Tag, time.Since(start).Round(time.Millisecond))
-	return res, nil
 }
 
 // buildEnv returns env with the settings that decide the binary's bytes
