@@ -304,7 +304,7 @@ func TestAWSPlanRules(t *testing.T) {
 		}
 		vs, _ := checkPlan(p, awsRules, awsPlanRules)
 		if len(vs) != 1 || vs[0].Rule != ruleInlineTotal || !strings.Contains(vs[0].Value, "upload-task") {
-			t.Fatalf("want one aggregate-size Violation for role upload-task, got %v", vs)
+			t.Fatalf("want one aggregate-size violation for role upload-task, got %v", vs)
 		}
 		p.Resources = p.Resources[:2]
 		if vs, _ := checkPlan(p, awsRules, awsPlanRules); len(vs) != 0 {
@@ -323,7 +323,7 @@ func TestAWSPlanRules(t *testing.T) {
 		}
 		vs, _ := checkPlan(svc("http"), awsRules, awsPlanRules)
 		if len(vs) != 1 || vs[0].Rule != rulePortNames || vs[0].Path != "serviceConnectConfiguration.services[0].portName" {
-			t.Fatalf("want one portName Violation, got %v", vs)
+			t.Fatalf("want one portName violation, got %v", vs)
 		}
 		if vs, _ := checkPlan(svc("rekog"), awsRules, awsPlanRules); len(vs) != 0 {
 			t.Fatalf("matching portName rejected: %v", vs)

@@ -67,7 +67,7 @@ type typeRules struct {
 }
 
 // planRule is a rule across resources (e.g. the aggregate size of a role's
-// inline policies); it returns one Violation per offending resource.
+// inline policies); it returns one violation per offending resource.
 type planRule struct {
 	name   string
 	source string
