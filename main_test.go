@@ -64,8 +64,10 @@ func TestRunOutsidePulumi(t *testing.T) {
 // layers ranks the packages of the Pulumi program, lowest first: a package
 // may import only packages of a lower rank (so cost and awsrules, which
 // share a rank, never import each other), and no package outside this
-// table imports one of rank 1 or more. README's "Where things are" and
-// docs/deploy.md describe the same order.
+// table imports one of rank 1 or more. docs/deploy.md's package table
+// lists them in this order. Test packages are not checked: an external
+// test package (program_test, stackconfig_test) may import the plan that
+// runs the code it tests.
 var layers = map[string]int{
 	"imagelabel/infra":                0,
 	"imagelabel/internal/stackconfig": 1,

@@ -354,7 +354,7 @@ func Write(w io.Writer, c *Estimate) error {
 }
 
 // ForPlan estimates the plan's cost from the stack config it ran with
-// (fully qualified keys, as runModel takes them).
+// (fully qualified keys, as plan.Model takes them).
 func ForPlan(res *plan.Result, config map[string]string) (*Estimate, error) {
 	cfg, err := stackconfig.Load(func(key string) (string, bool) {
 		v, ok := config[stackconfig.Namespace+":"+key]

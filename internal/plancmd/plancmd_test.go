@@ -168,8 +168,6 @@ func TestPlanHelp(t *testing.T) {
 	}
 }
 
-// TestReadStackConfig: project keys may be written without the namespace,
-// secure values are never read, other namespaces stay as they are.
 // TestPlanOtherStack: --stack reads that stack's file (plan.ReadStackConfig
 // is tested beside it): the region reaches the mocks and the outputs, an
 // unnamespaced key is the project's, and a secret namespace is refused.

@@ -114,8 +114,8 @@ func TestCheckEndpointZones(t *testing.T) {
 }
 
 // TestNATTypeOffered: a zone without the NAT instance type is refused,
-// naming the key, the type and the zone; the mock account offers it in the
-// zone instance mode uses.
+// naming the key, the type and the zone (that the mock account offers it
+// is TestNATInstanceOfferedInMockAccount's).
 func TestNATTypeOffered(t *testing.T) {
 	if err := natTypeOffered("use1-az4", []string{"use1-az1", "use1-az4"}); err != nil {
 		t.Errorf("offered zone refused: %v", err)

@@ -154,8 +154,8 @@ func FargateMemoryOptions(cpu int) []int {
 }
 
 // Load reads every key through get (which returns the raw string and
-// whether it was set), applies defaults and validates. Errors name the key
-// as imagelabel:<key>, in the order of Keys.
+// whether it was set), applies defaults and validates. It returns Errors,
+// every problem found, each naming its key as imagelabel:<key>.
 func Load(get func(key string) (string, bool)) (Config, error) {
 	r := &reader{raw: map[string]string{}}
 	for _, k := range Keys {
@@ -358,6 +358,7 @@ func unknownKeys(names []string) []string {
 	return out
 }
 
+// IsKey reports whether name is a key of Keys (without the namespace).
 func IsKey(name string) bool {
 	return slices.ContainsFunc(Keys, func(k Key) bool { return k.Name == name })
 }
