@@ -35,7 +35,7 @@ func TestZonesChosenByID(t *testing.T) {
 	}
 	link := strs(t, one(t, p, typVpcLink, "api").Inputs["subnetIds"])
 	for _, i := range []string{"0", "1"} {
-		id := one(t, p, typSubnet, "net-private-"+i).Outputs["id"].(string)
+		id := idOf(one(t, p, typSubnet, "net-private-"+i))
 		if !slices.Contains(link, id) {
 			t.Errorf("VPC link subnets %v lack private subnet %s", link, id)
 		}

@@ -33,13 +33,11 @@ func TestWiring(t *testing.T) {
 	sgLink := one(t, p, typSG, "sg-vpclink")
 	sgUpload := one(t, p, typSG, "sg-upload")
 	sgRekog := one(t, p, typSG, "sg-rekog")
-	id := func(r *plan.Resource) string { return r.Outputs["id"].(string) }
-	arn := func(r *plan.Resource) string { return r.Outputs["arn"].(string) }
 
-	f := &wiringFixture{p: p, vpc: vpc, cluster: cluster, httpNS: httpNS, disc: disc, dnsNS: dnsNS, link: link, api: api, integ: integ, privSubnet: privSubnet, pubSubnet: pubSubnet, sgLink: sgLink, sgUpload: sgUpload, sgRekog: sgRekog, id: id, arn: arn}
+	f := &wiringFixture{p: p, vpc: vpc, cluster: cluster, httpNS: httpNS, disc: disc, dnsNS: dnsNS, link: link, api: api, integ: integ, privSubnet: privSubnet, pubSubnet: pubSubnet, sgLink: sgLink, sgUpload: sgUpload, sgRekog: sgRekog}
 	t.Run("network", func(t *testing.T) { testWiringNetwork(t, f) })
 	t.Run("cluster and service connect", func(t *testing.T) { testWiringClusterAndServiceConnect(t, f) })
-	t.Run("api", func(t *testing.T) { testWiringApi(t, f) })
+	t.Run("api", func(t *testing.T) { testWiringAPI(t, f) })
 	t.Run("tasks", func(t *testing.T) { testWiringTasks(t, f) })
 	t.Run("outputs", func(t *testing.T) { testWiringOutputs(t, f) })
 	t.Run("components", func(t *testing.T) { testWiringComponents(t, f) })
@@ -61,31 +59,29 @@ type wiringFixture struct {
 	sgLink     *plan.Resource
 	sgUpload   *plan.Resource
 	sgRekog    *plan.Resource
-	id         func(*plan.Resource) string
-	arn        func(*plan.Resource) string
 }
 
 // testWiringNetwork is the "network" part of TestWiring.
 func testWiringNetwork(t *testing.T, f *wiringFixture) {
-	p, vpc, privSubnet, pubSubnet, id, arn := f.p, f.vpc, f.privSubnet, f.pubSubnet, f.id, f.arn
+	p, vpc, privSubnet, pubSubnet := f.p, f.vpc, f.privSubnet, f.pubSubnet
 	for _, s := range p.Find(typSubnet) {
-		if s.Inputs["vpcId"] != id(vpc) {
-			t.Errorf("subnet %s vpcId = %v; want %s", s.Name, s.Inputs["vpcId"], id(vpc))
+		if s.Inputs["vpcId"] != idOf(vpc) {
+			t.Errorf("subnet %s vpcId = %v; want %s", s.Name, s.Inputs["vpcId"], idOf(vpc))
 		}
 	}
 	igw := one(t, p, typIGW, "net")
 	nat := one(t, p, typNAT, "net")
 	eip := one(t, p, typEIP, "net-nat")
-	if nat.Inputs["subnetId"] != id(pubSubnet) || nat.Inputs["allocationId"] != id(eip) {
-		t.Errorf("NAT subnet/allocation = %v/%v; want public subnet %s and EIP %s", nat.Inputs["subnetId"], nat.Inputs["allocationId"], id(pubSubnet), id(eip))
+	if nat.Inputs["subnetId"] != idOf(pubSubnet) || nat.Inputs["allocationId"] != idOf(eip) {
+		t.Errorf("NAT subnet/allocation = %v/%v; want public subnet %s and EIP %s", nat.Inputs["subnetId"], nat.Inputs["allocationId"], idOf(pubSubnet), idOf(eip))
 	}
 	pubRT := one(t, p, typRouteTable, "net-public")
-	if got := get(t, pubRT.Inputs, "routes.0.gatewayId"); got != id(igw) {
-		t.Errorf("public default route via %v; want IGW %s", got, id(igw))
+	if got := get(t, pubRT.Inputs, "routes.0.gatewayId"); got != idOf(igw) {
+		t.Errorf("public default route via %v; want IGW %s", got, idOf(igw))
 	}
 	privRT := one(t, p, typRouteTable, "net-private-0")
-	if got := get(t, privRT.Inputs, "routes.0.natGatewayId"); got != id(nat) {
-		t.Errorf("private default route via %v; want NAT %s", got, id(nat))
+	if got := get(t, privRT.Inputs, "routes.0.natGatewayId"); got != idOf(nat) {
+		t.Errorf("private default route via %v; want NAT %s", got, idOf(nat))
 	}
 	if has(privRT.Inputs, "routes.0.gatewayId") {
 		t.Errorf("private route table routes to an internet gateway")
@@ -94,26 +90,26 @@ func testWiringNetwork(t *testing.T, f *wiringFixture) {
 	for _, a := range p.Find(typRTAssoc) {
 		assoc[a.Inputs["subnetId"].(string)] = a.Inputs["routeTableId"].(string)
 	}
-	if assoc[id(privSubnet)] != id(privRT) || assoc[id(pubSubnet)] != id(pubRT) {
-		t.Errorf("route table associations = %v; want private->%s public->%s", assoc, id(privRT), id(pubRT))
+	if assoc[idOf(privSubnet)] != idOf(privRT) || assoc[idOf(pubSubnet)] != idOf(pubRT) {
+		t.Errorf("route table associations = %v; want private->%s public->%s", assoc, idOf(privRT), idOf(pubRT))
 	}
 	ep := one(t, p, typEndpoint, "net-s3")
 	if ep.Inputs["serviceName"] != "com.amazonaws.us-east-1.s3" || ep.Inputs["vpcEndpointType"] != "Gateway" {
 		t.Errorf("S3 endpoint = %v %v", ep.Inputs["serviceName"], ep.Inputs["vpcEndpointType"])
 	}
-	if got := strs(t, ep.Inputs["routeTableIds"]); !reflect.DeepEqual(got, []string{id(privRT)}) {
-		t.Errorf("S3 endpoint route tables = %v; want [%s]", got, id(privRT))
+	if got := strs(t, ep.Inputs["routeTableIds"]); !reflect.DeepEqual(got, []string{idOf(privRT)}) {
+		t.Errorf("S3 endpoint route tables = %v; want [%s]", got, idOf(privRT))
 	}
 	fl := one(t, p, typFlowLog, "net")
 	flowGroup := one(t, p, typLogGroup, "net-flow")
-	if fl.Inputs["vpcId"] != id(vpc) || fl.Inputs["logDestination"] != arn(flowGroup) ||
-		fl.Inputs["iamRoleArn"] != arn(one(t, p, typRole, "net-flow")) || fl.Inputs["trafficType"] != "REJECT" ||
+	if fl.Inputs["vpcId"] != idOf(vpc) || fl.Inputs["logDestination"] != arnOf(flowGroup) ||
+		fl.Inputs["iamRoleArn"] != arnOf(one(t, p, typRole, "net-flow")) || fl.Inputs["trafficType"] != "REJECT" ||
 		fl.Inputs["logDestinationType"] != "cloud-watch-logs" {
-		t.Errorf("flow log = %v; want REJECT records of %s to %s", fl.Inputs, id(vpc), arn(flowGroup))
+		t.Errorf("flow log = %v; want REJECT records of %s to %s", fl.Inputs, idOf(vpc), arnOf(flowGroup))
 	}
 	flowPolicy := jsonField(t, one(t, p, typRolePolicy, "net-flow"), "policy")
-	if got := get(t, flowPolicy, "Statement.0.Resource"); got != arn(flowGroup)+":*" {
-		t.Errorf("flow log role writes to %v; want %s:*", got, arn(flowGroup))
+	if got := get(t, flowPolicy, "Statement.0.Resource"); got != arnOf(flowGroup)+":*" {
+		t.Errorf("flow log role writes to %v; want %s:*", got, arnOf(flowGroup))
 	}
 	flowTrust := jsonField(t, one(t, p, typRole, "net-flow"), "assumeRolePolicy")
 	if get(t, flowTrust, "Statement.0.Principal.Service") != "vpc-flow-logs.amazonaws.com" ||
@@ -121,7 +117,7 @@ func testWiringNetwork(t *testing.T, f *wiringFixture) {
 		t.Errorf("flow log role trust = %v", flowTrust)
 	}
 	dsg := one(t, p, typDefaultSG, "net-default")
-	if dsg.Inputs["vpcId"] != id(vpc) || has(dsg.Inputs, "ingress") || has(dsg.Inputs, "egress") {
+	if dsg.Inputs["vpcId"] != idOf(vpc) || has(dsg.Inputs, "ingress") || has(dsg.Inputs, "egress") {
 		t.Errorf("default security group = %v; want the VPC's, with no rules", dsg.Inputs)
 	}
 	if vpc.Inputs["enableDnsSupport"] != true || vpc.Inputs["enableDnsHostnames"] != true {
@@ -131,9 +127,9 @@ func testWiringNetwork(t *testing.T, f *wiringFixture) {
 
 // testWiringClusterAndServiceConnect is the "cluster and service connect" part of TestWiring.
 func testWiringClusterAndServiceConnect(t *testing.T, f *wiringFixture) {
-	p, cluster, httpNS, arn := f.p, f.cluster, f.httpNS, f.arn
-	if got := get(t, cluster.Inputs, "serviceConnectDefaults.namespace"); got != arn(httpNS) {
-		t.Errorf("cluster serviceConnectDefaults = %v; want %s", got, arn(httpNS))
+	p, cluster, httpNS := f.p, f.cluster, f.httpNS
+	if got := get(t, cluster.Inputs, "serviceConnectDefaults.namespace"); got != arnOf(httpNS) {
+		t.Errorf("cluster serviceConnectDefaults = %v; want %s", got, arnOf(httpNS))
 	}
 	// The stack ("test") is part of every namespace name.
 	if httpNS.Inputs["name"] != "test.imagelabel.internal" {
@@ -141,11 +137,11 @@ func testWiringClusterAndServiceConnect(t *testing.T, f *wiringFixture) {
 	}
 	for _, name := range []string{"upload", "rekog"} {
 		s := one(t, p, typService, name)
-		if s.Inputs["cluster"] != arn(cluster) {
-			t.Errorf("%s cluster = %v; want %s", name, s.Inputs["cluster"], arn(cluster))
+		if s.Inputs["cluster"] != arnOf(cluster) {
+			t.Errorf("%s cluster = %v; want %s", name, s.Inputs["cluster"], arnOf(cluster))
 		}
-		if got := get(t, s.Inputs, "serviceConnectConfiguration.namespace"); got != arn(httpNS) {
-			t.Errorf("%s service connect namespace = %v; want %s", name, got, arn(httpNS))
+		if got := get(t, s.Inputs, "serviceConnectConfiguration.namespace"); got != arnOf(httpNS) {
+			t.Errorf("%s service connect namespace = %v; want %s", name, got, arnOf(httpNS))
 		}
 		if get(t, s.Inputs, "serviceConnectConfiguration.enabled") != true {
 			t.Errorf("%s service connect not enabled", name)
@@ -154,8 +150,8 @@ func testWiringClusterAndServiceConnect(t *testing.T, f *wiringFixture) {
 			t.Errorf("%s proxy logs to %v", name, got)
 		}
 		td := one(t, p, typTaskDef, name)
-		if s.Inputs["taskDefinition"] != arn(td) {
-			t.Errorf("%s taskDefinition = %v; want %s", name, s.Inputs["taskDefinition"], arn(td))
+		if s.Inputs["taskDefinition"] != arnOf(td) {
+			t.Errorf("%s taskDefinition = %v; want %s", name, s.Inputs["taskDefinition"], arnOf(td))
 		}
 	}
 	rekog := one(t, p, typService, "rekog")
@@ -193,38 +189,38 @@ func testWiringClusterAndServiceConnect(t *testing.T, f *wiringFixture) {
 	}
 }
 
-// testWiringApi is the "api" part of TestWiring.
-func testWiringApi(t *testing.T, f *wiringFixture) {
-	p, vpc, disc, dnsNS, link, api, integ, privSubnet, sgLink, id, arn := f.p, f.vpc, f.disc, f.dnsNS, f.link, f.api, f.integ, f.privSubnet, f.sgLink, f.id, f.arn
+// testWiringAPI is the "api" part of TestWiring.
+func testWiringAPI(t *testing.T, f *wiringFixture) {
+	p, vpc, disc, dnsNS, link, api, integ, privSubnet, sgLink := f.p, f.vpc, f.disc, f.dnsNS, f.link, f.api, f.integ, f.privSubnet, f.sgLink
 	upload := one(t, p, typService, "upload")
-	if got := get(t, upload.Inputs, "serviceRegistries.registryArn"); got != arn(disc) {
-		t.Errorf("upload serviceRegistries = %v; want %s", got, arn(disc))
+	if got := get(t, upload.Inputs, "serviceRegistries.registryArn"); got != arnOf(disc) {
+		t.Errorf("upload serviceRegistries = %v; want %s", got, arnOf(disc))
 	}
 	if get(t, upload.Inputs, "serviceRegistries.containerName") != "upload" || get(t, upload.Inputs, "serviceRegistries.containerPort") != 8080.0 {
 		t.Errorf("upload registry container = %v", upload.Inputs["serviceRegistries"])
 	}
-	if get(t, disc.Inputs, "dnsConfig.namespaceId") != id(dnsNS) || get(t, disc.Inputs, "dnsConfig.dnsRecords.0.type") != "SRV" {
-		t.Errorf("discovery dnsConfig = %v; want SRV in %s", disc.Inputs["dnsConfig"], id(dnsNS))
+	if get(t, disc.Inputs, "dnsConfig.namespaceId") != idOf(dnsNS) || get(t, disc.Inputs, "dnsConfig.dnsRecords.0.type") != "SRV" {
+		t.Errorf("discovery dnsConfig = %v; want SRV in %s", disc.Inputs["dnsConfig"], idOf(dnsNS))
 	}
 	if disc.Inputs["forceDestroy"] != true {
 		t.Errorf("discovery service forceDestroy = %v", disc.Inputs["forceDestroy"])
 	}
-	if dnsNS.Inputs["vpc"] != id(vpc) {
+	if dnsNS.Inputs["vpc"] != idOf(vpc) {
 		t.Errorf("private DNS namespace vpc = %v", dnsNS.Inputs["vpc"])
 	}
-	if integ.Inputs["integrationUri"] != arn(disc) || integ.Inputs["connectionId"] != id(link) || integ.Inputs["apiId"] != id(api) {
+	if integ.Inputs["integrationUri"] != arnOf(disc) || integ.Inputs["connectionId"] != idOf(link) || integ.Inputs["apiId"] != idOf(api) {
 		t.Errorf("integration uri/connection/api = %v/%v/%v", integ.Inputs["integrationUri"], integ.Inputs["connectionId"], integ.Inputs["apiId"])
 	}
-	if got := strs(t, link.Inputs["subnetIds"]); !reflect.DeepEqual(got, []string{id(privSubnet)}) {
-		t.Errorf("vpc link subnets = %v; want private %s", got, id(privSubnet))
+	if got := strs(t, link.Inputs["subnetIds"]); !reflect.DeepEqual(got, []string{idOf(privSubnet)}) {
+		t.Errorf("vpc link subnets = %v; want private %s", got, idOf(privSubnet))
 	}
-	if got := strs(t, link.Inputs["securityGroupIds"]); !reflect.DeepEqual(got, []string{id(sgLink)}) {
-		t.Errorf("vpc link SGs = %v; want %s", got, id(sgLink))
+	if got := strs(t, link.Inputs["securityGroupIds"]); !reflect.DeepEqual(got, []string{idOf(sgLink)}) {
+		t.Errorf("vpc link SGs = %v; want %s", got, idOf(sgLink))
 	}
 	var keys []string
 	for _, r := range p.Find(typRoute) {
 		keys = append(keys, r.Inputs["routeKey"].(string))
-		if r.Inputs["target"] != "integrations/"+id(integ) || r.Inputs["apiId"] != id(api) {
+		if r.Inputs["target"] != "integrations/"+idOf(integ) || r.Inputs["apiId"] != idOf(api) {
 			t.Errorf("route %v target %v api %v", r.Inputs["routeKey"], r.Inputs["target"], r.Inputs["apiId"])
 		}
 	}
@@ -234,10 +230,10 @@ func testWiringApi(t *testing.T, f *wiringFixture) {
 		t.Errorf("routes = %v; want %v", keys, want)
 	}
 	stage := one(t, p, typStage, "api")
-	if stage.Inputs["apiId"] != id(api) || stage.Inputs["name"] != "$default" || stage.Inputs["autoDeploy"] != true {
+	if stage.Inputs["apiId"] != idOf(api) || stage.Inputs["name"] != "$default" || stage.Inputs["autoDeploy"] != true {
 		t.Errorf("stage = %v", stage.Inputs)
 	}
-	if got := get(t, stage.Inputs, "accessLogSettings.destinationArn"); got != arn(one(t, p, typLogGroup, "api-access")) {
+	if got := get(t, stage.Inputs, "accessLogSettings.destinationArn"); got != arnOf(one(t, p, typLogGroup, "api-access")) {
 		t.Errorf("access logs to %v", got)
 	}
 	if p.Outputs["apiUrl"] != stage.Outputs["invokeUrl"] {
@@ -247,20 +243,20 @@ func testWiringApi(t *testing.T, f *wiringFixture) {
 
 // testWiringTasks is the "tasks" part of TestWiring.
 func testWiringTasks(t *testing.T, f *wiringFixture) {
-	p, privSubnet, sgUpload, sgRekog, id, arn := f.p, f.privSubnet, f.sgUpload, f.sgRekog, f.id, f.arn
-	for _, tc := range []struct{ name, sg string }{{"upload", id(sgUpload)}, {"rekog", id(sgRekog)}} {
+	p, privSubnet, sgUpload, sgRekog := f.p, f.privSubnet, f.sgUpload, f.sgRekog
+	for _, tc := range []struct{ name, sg string }{{"upload", idOf(sgUpload)}, {"rekog", idOf(sgRekog)}} {
 		s := one(t, p, typService, tc.name)
-		if got := strs(t, get(t, s.Inputs, "networkConfiguration.subnets")); !reflect.DeepEqual(got, []string{id(privSubnet)}) {
+		if got := strs(t, get(t, s.Inputs, "networkConfiguration.subnets")); !reflect.DeepEqual(got, []string{idOf(privSubnet)}) {
 			t.Errorf("%s subnets = %v; want private only", tc.name, got)
 		}
 		if got := strs(t, get(t, s.Inputs, "networkConfiguration.securityGroups")); !reflect.DeepEqual(got, []string{tc.sg}) {
 			t.Errorf("%s security groups = %v; want [%s]", tc.name, got, tc.sg)
 		}
 		td := one(t, p, typTaskDef, tc.name)
-		if td.Inputs["taskRoleArn"] != arn(one(t, p, typRole, tc.name+"-task")) {
+		if td.Inputs["taskRoleArn"] != arnOf(one(t, p, typRole, tc.name+"-task")) {
 			t.Errorf("%s task role = %v", tc.name, td.Inputs["taskRoleArn"])
 		}
-		if td.Inputs["executionRoleArn"] != arn(one(t, p, typRole, tc.name+"-exec")) {
+		if td.Inputs["executionRoleArn"] != arnOf(one(t, p, typRole, tc.name+"-exec")) {
 			t.Errorf("%s execution role = %v", tc.name, td.Inputs["executionRoleArn"])
 		}
 		// Tasks must not start before their roles' permissions exist.
@@ -284,11 +280,11 @@ func testWiringTasks(t *testing.T, f *wiringFixture) {
 		// The execution role may pull only this service's image and write only its logs.
 		pol := jsonField(t, one(t, p, typRolePolicy, tc.name+"-exec"), "policy")
 		repo := one(t, p, typRepo, tc.name)
-		if got := get(t, pol, "Statement.1.Resource"); got != arn(repo) {
-			t.Errorf("%s execution role pulls from %v; want %s", tc.name, got, arn(repo))
+		if got := get(t, pol, "Statement.1.Resource"); got != arnOf(repo) {
+			t.Errorf("%s execution role pulls from %v; want %s", tc.name, got, arnOf(repo))
 		}
-		if got := get(t, pol, "Statement.2.Resource"); got != arn(lg)+":*" {
-			t.Errorf("%s execution role logs to %v; want %s:*", tc.name, got, arn(lg))
+		if got := get(t, pol, "Statement.2.Resource"); got != arnOf(lg)+":*" {
+			t.Errorf("%s execution role logs to %v; want %s:*", tc.name, got, arnOf(lg))
 		}
 		if !strings.HasPrefix(img.Inputs["imageName"].(string), repo.Outputs["repositoryUrl"].(string)+":") {
 			t.Errorf("%s image name %v not in repo %v", tc.name, img.Inputs["imageName"], repo.Outputs["repositoryUrl"])
@@ -358,15 +354,14 @@ func testWiringComponents(t *testing.T, f *wiringFixture) {
 // TestSecurity checks the security properties a reviewer would.
 func TestSecurity(t *testing.T) {
 	p := model(t)
-	id := func(r *plan.Resource) string { return r.Outputs["id"].(string) }
-	sgLink := id(one(t, p, typSG, "sg-vpclink"))
-	sgUpload := id(one(t, p, typSG, "sg-upload"))
-	sgRekog := id(one(t, p, typSG, "sg-rekog"))
+	sgLink := idOf(one(t, p, typSG, "sg-vpclink"))
+	sgUpload := idOf(one(t, p, typSG, "sg-upload"))
+	sgRekog := idOf(one(t, p, typSG, "sg-rekog"))
 
-	f := &securityFixture{p: p, id: id, sgLink: sgLink, sgUpload: sgUpload, sgRekog: sgRekog}
+	f := &securityFixture{p: p, sgLink: sgLink, sgUpload: sgUpload, sgRekog: sgRekog}
 	t.Run("security groups", func(t *testing.T) { testSecuritySecurityGroups(t, f) })
 	t.Run("no public exposure of tasks", func(t *testing.T) { testSecurityNoPublicExposureOfTasks(t, f) })
-	t.Run("iam", func(t *testing.T) { testSecurityIam(t, f) })
+	t.Run("iam", func(t *testing.T) { testSecurityIAM(t, f) })
 	t.Run("bucket", func(t *testing.T) { testSecurityBucket(t, f) })
 	t.Run("containers", func(t *testing.T) { testSecurityContainers(t, f) })
 }
@@ -374,7 +369,6 @@ func TestSecurity(t *testing.T) {
 // securityFixture is what the parts of TestSecurity share.
 type securityFixture struct {
 	p        *plan.Result
-	id       func(*plan.Resource) string
 	sgLink   string
 	sgUpload string
 	sgRekog  string
@@ -456,8 +450,8 @@ func testSecurityNoPublicExposureOfTasks(t *testing.T, f *securityFixture) {
 	}
 }
 
-// testSecurityIam is the "iam" part of TestSecurity.
-func testSecurityIam(t *testing.T, f *securityFixture) {
+// testSecurityIAM is the "iam" part of TestSecurity.
+func testSecurityIAM(t *testing.T, f *securityFixture) {
 	p := f.p
 	bucketArn := one(t, p, typBucket, "images").Outputs["arn"].(string)
 	type stmt struct {

@@ -53,6 +53,10 @@ func one(t *testing.T, p *plan.Result, typ, name string) *plan.Resource {
 	return found[0]
 }
 
+// idOf and arnOf return the mock id and ARN a resource was given.
+func idOf(r *plan.Resource) string  { return r.Outputs["id"].(string) }
+func arnOf(r *plan.Resource) string { return r.Outputs["arn"].(string) }
+
 // get walks a dotted path through plain JSON values; numeric segments index
 // arrays. It fails the test when the path does not exist.
 func get(t *testing.T, v any, path string) any {

@@ -29,12 +29,11 @@ var awsServicesOfTasks = []string{"ecr.api", "ecr.dkr", "s3", "logs", "rekogniti
 // private DNS in the subnet whose security group admits 443 from the VPC.
 func egressPath(t *testing.T, p *plan.Result, subnet, svc string) string {
 	t.Helper()
-	id := func(r *plan.Resource) string { return r.Outputs["id"].(string) }
 	rtOf := func(subnet string) *plan.Resource {
 		for _, a := range p.Find(typRTAssoc) {
 			if a.Inputs["subnetId"] == subnet {
 				for _, rt := range p.Find(typRouteTable) {
-					if id(rt) == a.Inputs["routeTableId"] {
+					if idOf(rt) == a.Inputs["routeTableId"] {
 						return rt
 					}
 				}
@@ -50,7 +49,7 @@ func egressPath(t *testing.T, p *plan.Result, subnet, svc string) string {
 		}
 		switch ep.Inputs["vpcEndpointType"] {
 		case "Gateway":
-			if slices.Contains(strs(t, ep.Inputs["routeTableIds"]), id(rt)) {
+			if slices.Contains(strs(t, ep.Inputs["routeTableIds"]), idOf(rt)) {
 				return "gateway endpoint"
 			}
 		case "Interface":
@@ -67,7 +66,7 @@ func egressPath(t *testing.T, p *plan.Result, subnet, svc string) string {
 			continue
 		}
 		for _, nat := range p.Find(typNAT) {
-			if route["natGatewayId"] == id(nat) && toInternet(t, p, rtOf(nat.Inputs["subnetId"].(string))) {
+			if route["natGatewayId"] == idOf(nat) && toInternet(t, p, rtOf(nat.Inputs["subnetId"].(string))) {
 				return "NAT gateway"
 			}
 		}
@@ -75,7 +74,7 @@ func egressPath(t *testing.T, p *plan.Result, subnet, svc string) string {
 			if route["networkInterfaceId"] != in.Outputs["primaryNetworkInterfaceId"] || in.Inputs["sourceDestCheck"] != false {
 				continue
 			}
-			hasEIP := slices.ContainsFunc(p.Find(typEIP), func(e *plan.Resource) bool { return e.Inputs["instance"] == id(in) })
+			hasEIP := slices.ContainsFunc(p.Find(typEIP), func(e *plan.Resource) bool { return e.Inputs["instance"] == idOf(in) })
 			if hasEIP && toInternet(t, p, rtOf(in.Inputs["subnetId"].(string))) && admits443FromVPC(t, p, strs(t, in.Inputs["vpcSecurityGroupIds"])) {
 				return "NAT instance"
 			}
@@ -253,7 +252,7 @@ func TestNATModesSecurity(t *testing.T) {
 	taskGroups := func(p *plan.Result) map[string]bool {
 		g := map[string]bool{}
 		for _, n := range []string{"sg-vpclink", "sg-upload", "sg-rekog"} {
-			g[one(t, p, typSG, n).Outputs["id"].(string)] = true
+			g[idOf(one(t, p, typSG, n))] = true
 		}
 		return g
 	}
@@ -266,7 +265,7 @@ func TestNATModesSecurity(t *testing.T) {
 		}
 		own := map[string]bool{}
 		for _, sg := range p.Find(typSG) {
-			if id := sg.Outputs["id"].(string); !taskGroups(p)[id] {
+			if id := idOf(sg); !taskGroups(p)[id] {
 				own[id] = true
 			}
 		}
