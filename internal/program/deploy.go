@@ -98,17 +98,16 @@ type system struct {
 	cfg   stackconfig.Config
 	where site
 
-	net         *infra.Network
-	sgs         *infra.SecurityGroups
-	cluster     *infra.Cluster
-	store       *infra.Storage
-	images      map[string]*infra.Image // by service
-	uploadRole  *infra.TaskRole
-	rekogRole   *infra.TaskRole
-	api         *infra.API
-	rekog       *infra.FargateService
-	upload      *infra.FargateService
-	rekogServer *infra.ServiceConnectServer
+	net        *infra.Network
+	sgs        *infra.SecurityGroups
+	cluster    *infra.Cluster
+	store      *infra.Storage
+	images     map[string]*infra.Image // by service
+	uploadRole *infra.TaskRole
+	rekogRole  *infra.TaskRole
+	api        *infra.API
+	rekog      *infra.FargateService
+	upload     *infra.FargateService
 }
 
 // declareBase declares the network, the security groups, the cluster and
@@ -204,7 +203,7 @@ func (s *system) declareAPI(ctx *pulumi.Context) error {
 // only knows the endpoints that existed when its task started:
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts-deploy.html
 func (s *system) declareServices(ctx *pulumi.Context) error {
-	s.rekogServer = &infra.ServiceConnectServer{
+	rekogServer := &infra.ServiceConnectServer{
 		DiscoveryName:            "rekog",
 		DNSName:                  "rekog." + s.where.Names.ServiceConnect,
 		Port:                     RekogPort,
@@ -222,7 +221,7 @@ func (s *system) declareServices(ctx *pulumi.Context) error {
 		SecurityGroupIDs: pulumi.StringArray{s.sgs.RekogID},
 		TaskRoleArn:      s.rekogRole.RoleArn,
 		RepositoryArn:    s.images["rekog"].RepositoryArn,
-		Server:           s.rekogServer,
+		Server:           rekogServer,
 	}))
 	if err != nil {
 		return err
@@ -234,7 +233,7 @@ func (s *system) declareServices(ctx *pulumi.Context) error {
 		Port:             UploadPort,
 		CPU:              s.cfg.UploadCPU,
 		Memory:           s.cfg.UploadMemory,
-		Env:              s.uploadEnv(),
+		Env:              s.uploadEnv(rekogServer),
 		SecurityGroupIDs: pulumi.StringArray{s.sgs.UploadID},
 		TaskRoleArn:      s.uploadRole.RoleArn,
 		RepositoryArn:    s.images["upload"].RepositoryArn,
@@ -275,12 +274,13 @@ func (s *system) sharedEnv(port int) map[string]pulumi.StringInput {
 	}
 }
 
-// uploadEnv is upload's environment: the shared one, rekog's address and
-// the limits that follow from the config and the task's memory.
-func (s *system) uploadEnv() map[string]pulumi.StringInput {
+// uploadEnv is upload's environment: the shared one, the address of rekog
+// (served as rekog) and the limits that follow from the config and the
+// task's memory.
+func (s *system) uploadEnv(rekog *infra.ServiceConnectServer) map[string]pulumi.StringInput {
 	env := s.sharedEnv(UploadPort)
 	// Built from rekog's client alias, never written by hand.
-	env["REKOG_URL"] = pulumi.String(fmt.Sprintf("http://%s:%d", s.rekogServer.DNSName, s.rekogServer.Port))
+	env["REKOG_URL"] = pulumi.String(fmt.Sprintf("http://%s:%d", rekog.DNSName, rekog.Port))
 	env["MAX_UPLOAD_BYTES"] = pulumi.String(strconv.FormatInt(s.cfg.MaxUploadBytes, 10))
 	// upload's memory scales with its task (docs/services.md): image buffers
 	// within 3/16 of the task, and the Go heap soft-limited to what is left
