@@ -140,9 +140,14 @@ func containerDefinitions(a *FargateServiceArgs, image, logGroup string, env map
 		// needed (ports above 1024, no raw sockets). Fargate allows dropping
 		// any capability:
 		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_KernelCapabilities.html
+		// "add" is sent empty because ECS stores and returns it so
+		// ({"add":[],"drop":["ALL"]}) and the provider's comparison does
+		// not treat a missing list as empty: without it every `up` would
+		// register a new revision and roll both services (see
+		// TestContainerDefinitionsAsECSReturnsThem in internal/program).
 		"user": "65532:65532",
 		"linuxParameters": map[string]any{
-			"capabilities": map[string]any{"drop": []string{"ALL"}},
+			"capabilities": map[string]any{"add": []string{}, "drop": []string{"ALL"}},
 		},
 		// The port mapping's name is what Service Connect's portName refers
 		// to; appProtocol http lets the proxy apply HTTP timeouts and metrics:
