@@ -418,6 +418,16 @@ func newECSService(ctx *pulumi.Context, name string, args *FargateServiceArgs, t
 	// capacity provider strategy on an existing service, or making a
 	// change to a capacity provider strategy ... you must force a new
 	// deployment"): https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+	// The provider (terraform-provider-aws v5, internal/service/ecs/
+	// service.go) reads the flag from the new configuration: when false,
+	// capacityProviderStrategyCustomizeDiff makes any strategy change
+	// replace the service; when true, resourceServiceUpdate sends it in
+	// every UpdateService call. The program sees only the new config, not
+	// the deployed strategy, so it cannot set the flag for just the `up`
+	// that switches spot: it is set always, and every service update is a
+	// new deployment. In this program only a desiredCount change (without
+	// autoscaling) rolls tasks because of it; every other service change
+	// starts a deployment anyway. docs/deploy.md, "Changing a live stack".
 	svcArgs.ForceNewDeployment = pulumi.Bool(true)
 	if r := args.Registry; r != nil {
 		// awsvpc + SRV records: ECS needs containerName+containerPort or

@@ -44,8 +44,11 @@ func TestSpotWiring(t *testing.T) {
 			if !reflect.DeepEqual(s.Inputs["capacityProviderStrategies"], tc.want) {
 				t.Errorf("%v: %s strategy = %v; want %v", tc.overrides, s.Name, s.Inputs["capacityProviderStrategies"], tc.want)
 			}
+			// Always, not only when the strategy changes: the provider
+			// replaces the service on a strategy change when the new
+			// config lacks it, and the program cannot know the old one.
 			if s.Inputs["forceNewDeployment"] != true {
-				t.Errorf("%v: %s does not force a new deployment; ECS refuses a strategy change without", tc.overrides, s.Name)
+				t.Errorf("%v: %s does not force a new deployment; a spot switch would replace the service", tc.overrides, s.Name)
 			}
 			if !slices.Contains(s.DependsOn, ccp.URN) {
 				t.Errorf("%v: %s does not wait for the cluster's capacity providers (%v)", tc.overrides, s.Name, s.DependsOn)
