@@ -45,6 +45,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -342,20 +343,9 @@ func jsonDiff(a, b []byte) []string {
 		mx, okx := x.(map[string]any)
 		my, oky := y.(map[string]any)
 		if okx && oky {
-			keys := map[string]bool{}
-			for k := range mx {
-				keys[k] = true
-			}
-			for k := range my {
-				keys[k] = true
-			}
-			for _, k := range slices.Sorted(func(yield func(string) bool) {
-				for k := range keys {
-					if !yield(k) {
-						return
-					}
-				}
-			}) {
+			keys := maps.Clone(mx)
+			maps.Copy(keys, my)
+			for _, k := range slices.Sorted(maps.Keys(keys)) {
 				walk(path+"."+k, mx[k], my[k])
 			}
 			return
