@@ -140,9 +140,14 @@ func containerDefinitions(a *FargateServiceArgs, image, logGroup string, env map
 		// needed (ports above 1024, no raw sockets). Fargate allows dropping
 		// any capability:
 		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_KernelCapabilities.html
+		// "add" is sent empty because ECS stores and returns it so
+		// ({"add":[],"drop":["ALL"]}) and the provider's comparison does
+		// not treat a missing list as empty: without it every `up` would
+		// register a new revision and roll both services (see
+		// TestContainerDefinitionsAsECSReturnsThem in internal/program).
 		"user": "65532:65532",
 		"linuxParameters": map[string]any{
-			"capabilities": map[string]any{"drop": []string{"ALL"}},
+			"capabilities": map[string]any{"add": []string{}, "drop": []string{"ALL"}},
 		},
 		// The port mapping's name is what Service Connect's portName refers
 		// to; appProtocol http lets the proxy apply HTTP timeouts and metrics:
@@ -413,6 +418,16 @@ func newECSService(ctx *pulumi.Context, name string, args *FargateServiceArgs, t
 	// capacity provider strategy on an existing service, or making a
 	// change to a capacity provider strategy ... you must force a new
 	// deployment"): https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+	// The provider (terraform-provider-aws v5, internal/service/ecs/
+	// service.go) reads the flag from the new configuration: when false,
+	// capacityProviderStrategyCustomizeDiff makes any strategy change
+	// replace the service; when true, resourceServiceUpdate sends it in
+	// every UpdateService call. The program sees only the new config, not
+	// the deployed strategy, so it cannot set the flag for just the `up`
+	// that switches spot: it is set always, and every service update is a
+	// new deployment. In this program only a desiredCount change (without
+	// autoscaling) rolls tasks because of it; every other service change
+	// starts a deployment anyway. docs/deploy.md, "Changing a live stack".
 	svcArgs.ForceNewDeployment = pulumi.Bool(true)
 	if r := args.Registry; r != nil {
 		// awsvpc + SRV records: ECS needs containerName+containerPort or

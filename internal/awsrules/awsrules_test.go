@@ -39,6 +39,7 @@ var awsRulesVariations = []struct {
 	{"NAT instance, three AZs", "dev", map[string]string{"natMode": "instance", "azCount": "3"}},
 	{"endpoints, three AZs", "dev", map[string]string{"natMode": "endpoints", "azCount": "3"}},
 	{"spot on x86_64 with an on-demand base", "dev", map[string]string{"spot": "true", "cpuArchitecture": "x86_64", "spotOnDemandBase": "1", "desiredCount": "2", "maxCount": "4"}},
+	{"spot on arm64", "dev", map[string]string{"spot": "true"}},
 	{"budget", "dev", map[string]string{"monthlyBudgetUSD": "25", "budgetEmail": "ops@example.com"}},
 }
 

@@ -222,7 +222,7 @@ func fixedTasks(e *estimator, p *plan.Result) {
 				"%g task x 730 h x (%g vCPU x %s + %g GB x %s)", t.onDemand, t.vcpu, usd(cpu), t.gb, usd(mem))
 		}
 		if t.spot > 0 {
-			cpu, mem := e.p(pFargateSpotVCPU), e.p(pFargateSpotGB)
+			cpu, mem := e.p(pFargateSpotVCPU+t.arch), e.p(pFargateSpotGB+t.arch)
 			e.add(fmt.Sprintf("%s (Fargate Spot %s)", t.name, t.arch),
 				t.spot*hoursPerMonth*(t.vcpu*cpu+t.gb*mem),
 				"%g task x 730 h x (%g vCPU x %s + %g GB x %s)", t.spot, t.vcpu, usd(cpu), t.gb, usd(mem))

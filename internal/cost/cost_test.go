@@ -56,7 +56,8 @@ const (
 	handIPv4      = 730 * 0.005                                 // 3.65
 	handArmSmall  = 730 * (0.25*0.03238 + 0.5*0.00356)          // 7.20875: 0.25 vCPU / 0.5 GB ARM64
 	handX86Small  = 730 * (0.25*0.04048 + 0.5*0.004445)         // 9.010025
-	handSpotSmall = 730 * (0.25*0.01334058 + 0.5*0.00146489)    // 2.9693407
+	handSpotSmall = 730 * (0.25*0.01334058 + 0.5*0.00146489)    // 2.9693407: x86_64
+	handArmSpot   = 730 * (0.25*0.01067115 + 0.5*0.00117323)    // 2.37571: ARM64 (derived prices)
 	handLogs      = 4*0.05*0.50 + 0.05*(4*7.0/30)*0.03          // 4 groups, 7-day retention: 0.1014
 	handNATInst   = 730*0.0042 + 8*0.08                         // t4g.nano + 8 GB gp3: 3.706
 	handRef       = 2*730*(0.04048+3*0.004445) + 730*0.05 + 0.5 // 115.5699
@@ -150,6 +151,19 @@ func TestCostShapes(t *testing.T) {
 			t.Errorf("Cloud Map = %.4f; want 0.60", got)
 		}
 	})
+	t.Run("spot on arm64", func(t *testing.T) {
+		c := estimate(t, "spot=true")
+		for _, svc := range []string{"upload", "rekog"} {
+			if got := item(t, c.Items, svc+" (Fargate Spot ARM64)").MonthlyUSD; !near(got, handArmSpot) {
+				t.Errorf("%s on ARM64 Spot = %.4f; want %.4f", svc, got, handArmSpot)
+			}
+		}
+		// Cheaper than x86_64 Spot, by the on-demand ratio.
+		x86 := estimate(t, "spot=true", "cpuArchitecture=x86_64").MonthlyUSD
+		if want := x86 - 2*(handSpotSmall-handArmSpot); !near(c.MonthlyUSD, want) {
+			t.Errorf("arm64 Spot monthly = %.4f; want %.4f (x86_64 Spot %.4f less the difference)", c.MonthlyUSD, want, x86)
+		}
+	})
 	t.Run("container insights", func(t *testing.T) {
 		c := estimate(t, "containerInsights=true")
 		if got := item(t, c.Items, "Container Insights").MonthlyUSD; !near(got, (8+2*10)*0.30) {
@@ -160,9 +174,11 @@ func TestCostShapes(t *testing.T) {
 		if c := estimate(t, "aws:region=us-west-2"); !near(c.MonthlyUSD, estimate(t).MonthlyUSD) {
 			t.Errorf("us-west-2 on demand = %.4f; want us-east-1's list prices", c.MonthlyUSD)
 		}
-		c := estimate(t, "aws:region=us-west-2", "cpuArchitecture=x86_64", "spot=true")
-		if !strings.Contains(c.Unavailable, "fargate spot") || len(c.Items) != 0 {
-			t.Errorf("Spot in us-west-2 = %+v; want no figures and the missing price named", c)
+		for _, arch := range []string{"x86_64", "arm64"} {
+			c := estimate(t, "aws:region=us-west-2", "cpuArchitecture="+arch, "spot=true")
+			if !strings.Contains(c.Unavailable, "fargate spot") || len(c.Items) != 0 {
+				t.Errorf("Spot %s in us-west-2 = %+v; want no figures and the missing price named", arch, c)
+			}
 		}
 	})
 	t.Run("no table", func(t *testing.T) {
@@ -213,7 +229,7 @@ func TestCostTargets(t *testing.T) {
 	if d := estimate(t).MonthlyUSD; d > 0.45*ref {
 		t.Errorf("default stack %.2f USD = %.1f%% of the reference; want <= 45%%", d, 100*d/ref)
 	}
-	cheap := estimate(t, "natMode=instance", "cpuArchitecture=x86_64", "spot=true").MonthlyUSD
+	cheap := estimate(t, "natMode=instance", "spot=true").MonthlyUSD // arm64 Spot
 	if cheap > 0.15*ref {
 		t.Errorf("cheapest shape %.2f USD = %.1f%% of the reference; want <= 15%%", cheap, 100*cheap/ref)
 	}

@@ -34,10 +34,10 @@ type price struct {
 
 // Price keys of a table.
 const (
-	pFargateVCPU     = "fargate vCPU-hour "     // + ECS architecture
-	pFargateGB       = "fargate GB-hour "       // + ECS architecture
-	pFargateSpotVCPU = "fargate spot vCPU-hour" // X86_64 only
-	pFargateSpotGB   = "fargate spot GB-hour"
+	pFargateVCPU     = "fargate vCPU-hour "      // + ECS architecture
+	pFargateGB       = "fargate GB-hour "        // + ECS architecture
+	pFargateSpotVCPU = "fargate spot vCPU-hour " // + ECS architecture
+	pFargateSpotGB   = "fargate spot GB-hour "   // + ECS architecture
 	pNATHour         = "NAT gateway hour"
 	pNATGB           = "NAT gateway GB processed"
 	pIPv4Hour        = "public IPv4 address hour"
@@ -122,10 +122,23 @@ func withPrices(base map[string]price, extra map[string]price) map[string]price 
 // or a price a table lacks, gets no estimate rather than a guess. Fargate
 // Spot prices are per region and float with supply: only us-east-1's, as
 // listed on the date read, is in a table.
+//
+// Fargate Spot has run ARM64 tasks since September 2024 (see
+// stackconfig's costKeys). The pricing page lists the Spot price of Linux/ARM
+// beside Linux/X86 in a table it renders from a live feed, which no stored
+// copy consulted had; the ARM64 figures below are therefore derived, not
+// read: the X86_64 Spot price times the ARM64/X86_64 ratio of the on-demand
+// prices (0.03238/0.04048 per vCPU-hour, 0.00356/0.004445 per GB-hour).
+// The one regional Spot table found with both rows (sa-east-1, in a
+// third-party copy) keeps exactly that relation, to five significant digits.
+// Check the live row at srcFargate before relying on them; docs/cost.md
+// says so beside the figures.
 var priceTables = map[string]priceTable{
 	"us-east-1": {AsOf: "2026-11-30", Prices: withPrices(usEastWestOnDemand, map[string]price{
-		pFargateSpotVCPU: {0.01334058, srcFargate},
-		pFargateSpotGB:   {0.00146489, srcFargate},
+		pFargateSpotVCPU + "X86_64": {0.01334058, srcFargate},
+		pFargateSpotGB + "X86_64":   {0.00146489, srcFargate},
+		pFargateSpotVCPU + "ARM64":  {0.01067115, srcFargate}, // derived, see above
+		pFargateSpotGB + "ARM64":    {0.00117323, srcFargate}, // derived, see above
 	})},
 	"us-east-2": {AsOf: "2026-11-30", Prices: usEastWestOnDemand},
 	"us-west-2": {AsOf: "2026-11-30", Prices: usEastWestOnDemand},

@@ -26,6 +26,8 @@ func TestSpotWiring(t *testing.T) {
 	}{
 		{nil, onDemand},
 		{[]string{"cpuArchitecture=x86_64", "spot=true", "spotOnDemandBase=1"}, spot},
+		// Fargate Spot runs ARM64 tasks too (since September 2024).
+		{[]string{"spot=true", "spotOnDemandBase=1"}, spot},
 	} {
 		p := model(t, tc.overrides...)
 		ccp := one(t, p, typCCP, "cluster")
@@ -42,8 +44,11 @@ func TestSpotWiring(t *testing.T) {
 			if !reflect.DeepEqual(s.Inputs["capacityProviderStrategies"], tc.want) {
 				t.Errorf("%v: %s strategy = %v; want %v", tc.overrides, s.Name, s.Inputs["capacityProviderStrategies"], tc.want)
 			}
+			// Always, not only when the strategy changes: the provider
+			// replaces the service on a strategy change when the new
+			// config lacks it, and the program cannot know the old one.
 			if s.Inputs["forceNewDeployment"] != true {
-				t.Errorf("%v: %s does not force a new deployment; ECS refuses a strategy change without", tc.overrides, s.Name)
+				t.Errorf("%v: %s does not force a new deployment; a spot switch would replace the service", tc.overrides, s.Name)
 			}
 			if !slices.Contains(s.DependsOn, ccp.URN) {
 				t.Errorf("%v: %s does not wait for the cluster's capacity providers (%v)", tc.overrides, s.Name, s.DependsOn)
@@ -97,6 +102,27 @@ func TestBudget(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, map[string]float64{"FORECASTED": 80, "ACTUAL": 100}) {
 		t.Errorf("notifications = %v; want 80%% forecast and 100%% actual", got)
+	}
+}
+
+// TestBudgetInCents: the limit is sent with two decimals, so an amount
+// under one cent, which would be sent as "0.00", is refused at preview,
+// naming the key; one cent is sent as "0.01".
+func TestBudgetInCents(t *testing.T) {
+	cfg := baseConfig()
+	cfg["aws:defaultTags"] = `{"tags":{"imagelabel-stack":"test"}}`
+	cfg["imagelabel:budgetEmail"] = "ops@example.com"
+	cfg["imagelabel:monthlyBudgetUSD"] = "0.004"
+	if _, err := plan.Model("test", cfg); err == nil || !strings.Contains(err.Error(), "imagelabel:monthlyBudgetUSD") {
+		t.Errorf("monthlyBudgetUSD 0.004 = %v; want a refusal naming imagelabel:monthlyBudgetUSD", err)
+	}
+	cfg["imagelabel:monthlyBudgetUSD"] = "0.01"
+	p, err := plan.Model("test", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := one(t, p, typBudget, "budget").Inputs["limitAmount"]; got != "0.01" {
+		t.Errorf("limitAmount of 0.01 USD = %v; want 0.01", got)
 	}
 }
 

@@ -44,7 +44,7 @@ type Config struct {
 	Namespace          string  // namespace: domain of the stack's namespaces, under .internal
 	ImageRetentionDays int     // imageRetentionDays: days before uploaded images expire
 	ContainerInsights  bool    // containerInsights: ECS Container Insights on the cluster
-	Spot               bool    // spot: run the services on Fargate Spot (x86_64 only)
+	Spot               bool    // spot: run the services on Fargate Spot
 	SpotOnDemandBase   int     // spotOnDemandBase: tasks per service kept on regular Fargate when spot
 	MonthlyBudgetUSD   float64 // monthlyBudgetUSD: AWS Budgets monthly cost limit; 0 = no budget
 	BudgetEmail        string  // budgetEmail: who the budget notifies; set with monthlyBudgetUSD
@@ -83,9 +83,9 @@ var Keys = []Key{
 	{"namespace", "imagelabel.internal", "lowercase DNS name ending in .internal", "Domain of the stack's namespaces: Service Connect uses <stack>.<namespace> (rekog is rekog.<stack>.<namespace>), the API's discovery api.<stack>.<namespace>."},
 	{"imageRetentionDays", "30", "1..36500", "Days before uploaded images (uploads/) expire from the bucket."},
 	{"containerInsights", "false", "true | false", "ECS Container Insights on the cluster (adds CloudWatch cost)."},
-	{"spot", "false", "true | false", "Run the services on Fargate Spot (about 70% cheaper, may be interrupted with a two-minute warning); needs cpuArchitecture x86_64."},
+	{"spot", "false", "true | false", "Run the services on Fargate Spot (about 70% cheaper, may be interrupted with a two-minute warning); arm64 or x86_64."},
 	{"spotOnDemandBase", "0", "0..100", "With spot: tasks per service kept on regular (on-demand) Fargate before any Spot task."},
-	{"monthlyBudgetUSD", "", "empty (no budget) or a positive number", "Monthly AWS Budgets cost limit (USD) for this stack's tagged resources. Needs budgetEmail."},
+	{"monthlyBudgetUSD", "", "empty (no budget) or 0.01..1000000000", "Monthly AWS Budgets cost limit (USD) for this stack's tagged resources. Needs budgetEmail."},
 	{"budgetEmail", "", "an email address, set together with monthlyBudgetUSD", "Email address the budget alerts at 80% forecast and 100% actual."},
 }
 
@@ -416,6 +416,13 @@ func NamesIn(envConfig string) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
+// Budget amounts the program accepts: the limit is sent with two decimals
+// (cents), and at most a billion dollars.
+const (
+	minBudgetUSD = 0.01
+	maxBudgetUSD = 1e9
+)
+
 // emailPattern is a deliberately loose address check (one @, a dot in the
 // domain, no spaces): AWS Budgets validates the address itself; this only
 // catches a key set to something that is plainly not an address.
@@ -424,13 +431,16 @@ var emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 // costKeys reads spot, spotOnDemandBase, monthlyBudgetUSD and budgetEmail.
 func (r *reader) costKeys(c *Config) {
 	raw := r.raw
+	// Fargate Spot runs Linux tasks of either architecture: X86_64 on
+	// platform 1.3.0 or later, ARM64 on 1.4.0 or later (the services run
+	// LATEST, 1.4.0), since "Amazon ECS now supports AWS Graviton-based Spot
+	// compute with AWS Fargate" (What's New, 6 September 2024:
+	// https://aws.amazon.com/about-aws/whats-new/2024/09/amazon-ecs-graviton-based-spot-compute-fargate/)
+	// and the API reference of CapacityProviderStrategyItem:
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
+	// (Copies of the developer guide's "Fargate capacity provider
+	// considerations" written before then still say X86_64 only.)
 	c.Spot = r.bool("spot")
-	// Fargate Spot runs only Linux tasks on X86_64 ("Fargate capacity
-	// provider considerations"):
-	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
-	if c.Spot && c.CPUArchitecture == "arm64" {
-		r.bad("spot", "true needs cpuArchitecture x86_64: Fargate Spot does not run arm64 tasks (set imagelabel:cpuArchitecture to x86_64, or spot to false)")
-	}
 	c.SpotOnDemandBase = r.int("spotOnDemandBase", 0, 100)
 	budget, email := raw["monthlyBudgetUSD"], raw["budgetEmail"]
 	switch {
@@ -443,10 +453,15 @@ func (r *reader) costKeys(c *Config) {
 		r.bad("budgetEmail", "is empty but monthlyBudgetUSD is set: set both or neither")
 		return
 	}
+	// The budget's limitAmount is sent in cents (two decimals, see
+	// infra.NewBudget): an amount under one cent would be sent as "0.00",
+	// a budget that every cost exceeds.
 	if f, err := strconv.ParseFloat(budget, 64); err != nil {
 		r.bad("monthlyBudgetUSD", "%q is not a number", budget)
-	} else if f <= 0 || f > 1e9 {
-		r.bad("monthlyBudgetUSD", "%g must be a positive amount of US dollars", f)
+	} else if f <= 0 || f > maxBudgetUSD {
+		r.bad("monthlyBudgetUSD", "%g must be a positive amount of US dollars, at most %g", f, float64(maxBudgetUSD))
+	} else if f < minBudgetUSD {
+		r.bad("monthlyBudgetUSD", "%g is less than one cent: the budget amount is sent in cents, so it would be 0.00 USD; set at least %.2f (or leave the key empty for no budget)", f, minBudgetUSD)
 	} else {
 		c.MonthlyBudgetUSD = f
 	}

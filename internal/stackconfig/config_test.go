@@ -191,14 +191,8 @@ func TestUnknownKeys(t *testing.T) {
 // both ends of an "lo..hi" range are accepted and one step beyond each is
 // refused; every value of an "a | b" set is accepted and others refused.
 func TestConfigKeyRanges(t *testing.T) {
-	// Keys whose every value needs another key set: spot=true needs x86_64.
-	companions := map[string]map[string]string{"spot": {"cpuArchitecture": "x86_64"}}
 	accepts := func(key, v string) bool {
-		cfg := map[string]string{key: v}
-		for ck, cv := range companions[key] {
-			cfg[ck] = cv
-		}
-		_, err := Load(getter(cfg))
+		_, err := Load(getter(map[string]string{key: v}))
 		return err == nil || !strings.Contains(err.Error(), "imagelabel:"+key+":")
 	}
 	for _, k := range Keys {
@@ -240,17 +234,19 @@ func TestConfigKeyRanges(t *testing.T) {
 	}
 }
 
+// TestSpotConfig: Spot runs either architecture (Fargate Spot has run
+// ARM64 Linux tasks since September 2024), with an on-demand base of 0..100.
 func TestSpotConfig(t *testing.T) {
-	_, err := Load(getter(map[string]string{"spot": "true"}))
-	if err == nil || !strings.Contains(err.Error(), "imagelabel:spot:") || !strings.Contains(err.Error(), "imagelabel:cpuArchitecture") {
-		t.Errorf("spot=true with arm64 = %v; want a refusal naming imagelabel:spot and imagelabel:cpuArchitecture", err)
+	c, err := Load(getter(map[string]string{"spot": "true"}))
+	if err != nil || !c.Spot || c.CPUArchitecture != "arm64" {
+		t.Errorf("spot=true with the default arm64 = %+v, %v; want it accepted", c, err)
 	}
 	for _, kv := range []map[string]string{{"spot": "yes"}, {"spotOnDemandBase": "-1"}, {"spotOnDemandBase": "101"}} {
 		if _, err := Load(getter(kv)); err == nil {
 			t.Errorf("Load(%v) = nil error", kv)
 		}
 	}
-	c, err := Load(getter(map[string]string{"spot": "true", "cpuArchitecture": "x86_64", "spotOnDemandBase": "2"}))
+	c, err = Load(getter(map[string]string{"spot": "true", "cpuArchitecture": "x86_64", "spotOnDemandBase": "2"}))
 	if err != nil || !c.Spot || c.SpotOnDemandBase != 2 {
 		t.Errorf("Load(spot x86_64) = %+v, %v", c, err)
 	}
@@ -265,6 +261,11 @@ func TestBudgetConfig(t *testing.T) {
 		{map[string]string{"budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
 		{map[string]string{"monthlyBudgetUSD": "0", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
 		{map[string]string{"monthlyBudgetUSD": "-5", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
+		// Sent with two decimals, these would be budgets of 0.00 USD.
+		{map[string]string{"monthlyBudgetUSD": "0.004", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
+		{map[string]string{"monthlyBudgetUSD": "0.009", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
+		{map[string]string{"monthlyBudgetUSD": "1e-9", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
+		{map[string]string{"monthlyBudgetUSD": "2e9", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
 		{map[string]string{"monthlyBudgetUSD": "lots", "budgetEmail": "ops@example.com"}, "monthlyBudgetUSD"},
 		{map[string]string{"monthlyBudgetUSD": "20", "budgetEmail": "ops"}, "budgetEmail"},
 		{map[string]string{"monthlyBudgetUSD": "20", "budgetEmail": "ops@example"}, "budgetEmail"},
@@ -278,5 +279,12 @@ func TestBudgetConfig(t *testing.T) {
 	c, err := Load(getter(map[string]string{"monthlyBudgetUSD": "25.5", "budgetEmail": "ops@example.com"}))
 	if err != nil || c.MonthlyBudgetUSD != 25.5 || c.BudgetEmail != "ops@example.com" {
 		t.Errorf("Load(budget) = %+v, %v", c, err)
+	}
+	_, err = Load(getter(map[string]string{"monthlyBudgetUSD": "0.004", "budgetEmail": "ops@example.com"}))
+	if err == nil || !strings.Contains(err.Error(), "less than one cent") || !strings.Contains(err.Error(), "0.01") {
+		t.Errorf("Load(0.004 USD) = %v; want it to say the amount is under one cent and name 0.01", err)
+	}
+	if c, err := Load(getter(map[string]string{"monthlyBudgetUSD": "0.01", "budgetEmail": "ops@example.com"})); err != nil || c.MonthlyBudgetUSD != 0.01 {
+		t.Errorf("Load(0.01 USD) = %+v, %v; one cent is the smallest budget", c, err)
 	}
 }
