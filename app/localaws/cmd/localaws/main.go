@@ -22,9 +22,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"imagelabel/app/localaws"
 )
@@ -111,11 +114,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	setMemoryLimit(getenv)
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (is another localaws or program using the port? choose one with -addr): %w", *addr, err)
 	}
+	// Connections beyond MaxConns wait in the kernel's accept queue.
+	ln = netutil.LimitListener(ln, localaws.MaxConns)
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -124,7 +130,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ReadTimeout:    5 * time.Minute,
 		WriteTimeout:   10 * time.Minute,
 		IdleTimeout:    2 * time.Minute,
-		MaxHeaderBytes: 1 << 20,
+		MaxHeaderBytes: localaws.MaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	store := *dir
@@ -150,6 +156,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit unless
+// GOMEMLIMIT says otherwise: above what localaws admits (InputBudget, the
+// 256 MiB decode budget, MaxConns connections; docs/localaws.md), so that
+// garbage is collected before the heap doubles it, as it would with
+// GOGC=100 alone.
+const defaultMemoryLimit = 512 << 20
+
+// setMemoryLimit applies defaultMemoryLimit when GOMEMLIMIT is unset (the
+// runtime has then read no limit of its own).
+func setMemoryLimit(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 func envOr(getenv func(string) string, key, def string) string {
