@@ -43,7 +43,7 @@ const MaxObjectBytes = 64 << 20
 // https://docs.aws.amazon.com/rekognition/latest/dg/limits.html
 const maxJSONBytes = 8 << 20
 
-// localaws's memory is bounded as a whole (docs/localaws.md, "Memory"):
+// localaws's memory is bounded as a whole (docs/localaws.md, "Memory and work"):
 // every request holds a slot of maxInFlight; every byte of a request body or
 // object it buffers is admitted against InputBudget before it is read; every
 // decoded image against decodeBudget before it is decoded; the binary holds
