@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"imagelabel/app/localaws"
@@ -30,6 +33,9 @@ const (
 // flow (upload, rekog, localaws) so that in-flight requests can finish.
 func runInProcess(ctx context.Context, cfg config, stdout io.Writer, logs *logMux) error {
 	start := time.Now()
+	if dropped := dropShellAWSEnv(); len(dropped) > 0 {
+		fmt.Fprintf(stdout, "not using %s from the environment: the local run talks only to localaws\n", strings.Join(dropped, ", "))
+	}
 	dataDesc, err := absDataDir(&cfg)
 	if err != nil {
 		return err
@@ -93,6 +99,26 @@ func runInProcess(ctx context.Context, cfg config, stdout io.Writer, logs *logMu
 	return p.runUntilStopped(ctx, stdout)
 }
 
+// dropShellAWSEnv removes every AWS_* variable from this process's
+// environment and returns their names. The services get their settings from
+// serviceEnv, but the AWS SDK also reads the process environment itself:
+// AWS_PROFILE=foo (common for AWS CLI users) made it require profile foo and
+// the run exit at once, and AWS_RETRY_MODE, AWS_CA_BUNDLE or
+// AWS_REQUEST_CHECKSUM_CALCULATION with values meant for other tools did the
+// same. The local run talks only to its own stand-in.
+func dropShellAWSEnv() []string {
+	var dropped []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "AWS_") {
+			_ = os.Unsetenv(name)
+			dropped = append(dropped, name)
+		}
+	}
+	slices.Sort(dropped)
+	return dropped
+}
+
 // absDataDir makes cfg.dataDir absolute and returns how the banner and
 // errors describe where the data is kept.
 func absDataDir(cfg *config) (string, error) {
@@ -141,6 +167,22 @@ func inProcessEnv(cfg config, awsURL, rekogURL string, rekogPort, uploadPort int
 	return rekogEnv, uploadEnv
 }
 
+// namedError is a service's error under a prefix that names the service.
+type namedError struct {
+	msg string
+	err error
+}
+
+func (e namedError) Error() string { return e.msg }
+func (e namedError) Unwrap() error { return e.err }
+
+// serviceError returns err prefixed with prefix, dropping the service's own
+// "name: " prefix from err's message: the services name themselves in their
+// errors ("upload: load aws config: ..."), which read "upload: upload: ...".
+func serviceError(prefix, name string, err error) error {
+	return namedError{msg: prefix + strings.TrimPrefix(err.Error(), name+": "), err: err}
+}
+
 // serviceExit is a service's Serve returning, with its error.
 type serviceExit struct {
 	name string
@@ -179,7 +221,7 @@ func (p *inProcess) serveAWS(aws *localaws.Server, ln net.Listener) {
 func (p *inProcess) stopAll(first *serviceExit) error {
 	var errs []error
 	if first != nil && first.err != nil {
-		errs = append(errs, fmt.Errorf("%s stopped: %w", first.name, first.err))
+		errs = append(errs, serviceError(first.name+" stopped: ", first.name, first.err))
 	}
 	done := map[string]bool{}
 	if first != nil {
@@ -193,7 +235,7 @@ func (p *inProcess) stopAll(first *serviceExit) error {
 			case e := <-p.exits:
 				done[e.name] = true
 				if e.err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", e.name, e.err))
+					errs = append(errs, serviceError(e.name+": ", e.name, e.err))
 				}
 			case <-timer.C:
 				errs = append(errs, fmt.Errorf("%s did not stop within %v", name, stopTimeout))

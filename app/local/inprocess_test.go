@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -163,6 +164,40 @@ func TestTwoRunsSideBySide(t *testing.T) {
 		}
 		if !slices.Contains(names, "Sky") {
 			t.Errorf("run %d: labels of docs/sample.jpg = %v; want Sky among them", i, names)
+		}
+	}
+}
+
+// TestRunIgnoresShellAWSConfig: AWS settings in the user's shell, meant for
+// the AWS CLI, do not reach the local run. Before, AWS_PROFILE=nonexistent
+// made it exit at once ("upload: upload: load aws config: failed to get
+// shared config profile").
+func TestRunIgnoresShellAWSConfig(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(bad, []byte("[default]\nsso_session = missing\n[garbage\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_PROFILE", "nonexistent")
+	t.Setenv("AWS_CONFIG_FILE", bad)
+	t.Setenv("AWS_RETRY_MODE", "bogus")
+	r := startRun(t, 30*time.Second, "-port=0", "-data", "")
+	if !strings.Contains(r.stdout.String(), "not using AWS_CONFIG_FILE, AWS_PROFILE, AWS_RETRY_MODE from the environment") {
+		t.Errorf("stdout does not say the shell's AWS settings are not used:\n%s", r.stdout)
+	}
+	if code, body := getStatus(r.base+"/labels/uploads/"+strings.Repeat("0", 64)+".jpg", 10*time.Second); code != 404 {
+		t.Errorf("GET /labels of a missing object = %d %s; want 404 (upload, rekog and localaws talking)", code, body)
+	}
+}
+
+func TestServiceErrorNamesOnce(t *testing.T) {
+	cause := errors.New("upload: load aws config: boom")
+	for prefix, want := range map[string]string{
+		"upload: ":         "upload: load aws config: boom",
+		"upload stopped: ": "upload stopped: load aws config: boom",
+	} {
+		err := serviceError(prefix, "upload", cause)
+		if err.Error() != want || !errors.Is(err, cause) {
+			t.Errorf("serviceError(%q) = %q; want %q wrapping the cause", prefix, err, want)
 		}
 	}
 }

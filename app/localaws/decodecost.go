@@ -178,3 +178,59 @@ func sofCost(seg []byte, progressive, adobeRGB bool) (int64, bool) {
 	}
 	return cost, true
 }
+
+// maxJPEGScans bounds the scans of one JPEG. Decoding costs a pass over
+// every block of the scan's components per scan, and a progressive scan of
+// nothing but end-of-band runs is ~46 bytes whatever the image's size: 5,000
+// such scans of a 7000×7000 image (476 KB) took 85 s of CPU before this
+// bound. Encoders write far fewer: libjpeg's progressive script has 10 scans
+// for colour and 6 for grey, baseline files one per component (at most 4).
+// libjpeg-turbo offers the same guard against this attack (TJPARAM_SCANLIMIT
+// in turbojpeg.h, djpeg -maxscans).
+const maxJPEGScans = 100
+
+// jpegScans counts the scans (SOS markers) image/jpeg would decode in data,
+// walking the marker segments as its decoder does (image/jpeg reader.go,
+// decode): every segment but the restart markers carries a 16-bit length
+// that is skipped whole, so a 0xFFDA inside an APPn or COM payload is not a
+// scan; between segments, and in the entropy-coded data after an SOS header,
+// any byte other than 0xFF is data, 0xFF00 is a stuffed 0xFF, RST0–RST7 are
+// restart markers, and 0xFF fill bytes may precede a marker. The walk stops
+// at EOI, where the decoder stops (data after it, such as a motion photo's
+// video, is never decoded). A truncated file ends the count; the decoder
+// then fails on it anyway.
+// https://www.w3.org/Graphics/JPEG/itu-t81.pdf (B.1.1.2 markers, B.1.1.5 entropy-coded segments)
+func jpegScans(data []byte) int {
+	scans := 0
+	p := 2 // after SOI
+	for p+1 < len(data) {
+		if data[p] != 0xff {
+			p++ // entropy-coded or extraneous data
+			continue
+		}
+		marker := data[p+1]
+		switch {
+		case marker == 0x00: // stuffed 0xFF in entropy-coded data
+			p += 2
+			continue
+		case marker == 0xff: // fill byte before a marker
+			p++
+			continue
+		case marker == 0xd9: // EOI
+			return scans
+		case marker >= 0xd0 && marker <= 0xd7: // RSTn: no length
+			p += 2
+			continue
+		}
+		if p+4 > len(data) {
+			return scans
+		}
+		if marker == 0xda {
+			scans++
+		}
+		// The length counts its own two bytes; the SOS header is followed by
+		// entropy-coded data, which the loop above skips.
+		p += 2 + int(binary.BigEndian.Uint16(data[p+2:p+4]))
+	}
+	return scans
+}

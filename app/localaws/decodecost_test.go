@@ -211,7 +211,7 @@ func TestSixteenBitPNGWithinBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	var derr error
-	got := allocated(func() { _, derr = srv.detectLabels(context.Background(), detectBody(t, data)) })
+	got := allocated(func() { _, derr = srv.detectLabels(context.Background(), detectBody(t, data), -1) })
 	var re *rekError
 	if !errors.As(derr, &re) || re.typ != "ImageTooLargeException" || re.status != http.StatusBadRequest {
 		t.Fatalf("DetectLabels(16-bit 7000x7000 PNG) = %v; want 400 ImageTooLargeException", derr)

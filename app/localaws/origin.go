@@ -87,10 +87,14 @@ func (s *Server) refuseForeign(w http.ResponseWriter, r *http.Request, service s
 
 // noCORSWriter drops every Access-Control-* header before the response is
 // written: gofakes3 answers Access-Control-Allow-Origin: * on GET, PUT and
-// DELETE, which would let any page read the responses.
+// DELETE, which would let any page read the responses. Headers go out at
+// the first WriteHeader, Write or Flush, or, when the handler called none
+// of them (gofakes3's empty 200 to a PUT), when net/http finishes the
+// response after ServeHTTP returns; ServeHTTP calls finish before that, so
+// every path strips.
 type noCORSWriter struct {
 	http.ResponseWriter
-	done bool
+	done bool // headers stripped and sent
 }
 
 func (n *noCORSWriter) strip() {
@@ -98,18 +102,29 @@ func (n *noCORSWriter) strip() {
 		return
 	}
 	n.done = true
-	for k := range n.Header() {
+	h := n.Header()
+	for k := range h {
 		if strings.HasPrefix(http.CanonicalHeaderKey(k), "Access-Control-") {
-			n.Header().Del(k)
+			h.Del(k)
 		}
 	}
 }
+
+// finish strips the headers of a response the handler left unwritten.
+func (n *noCORSWriter) finish() { n.strip() }
 
 func (n *noCORSWriter) WriteHeader(code int) { n.strip(); n.ResponseWriter.WriteHeader(code) }
 
 func (n *noCORSWriter) Write(p []byte) (int, error) {
 	n.strip()
 	return n.ResponseWriter.Write(p)
+}
+
+// FlushError sends the headers (stripped) and any buffered body; through
+// http.ResponseController it is found before Unwrap.
+func (n *noCORSWriter) FlushError() error {
+	n.strip()
+	return http.NewResponseController(n.ResponseWriter).Flush()
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/jpeg" // DetectLabels accepts JPEG and PNG only.
-	_ "image/png"
+	"image/jpeg" // DetectLabels accepts JPEG and PNG only.
+	"image/png"
 	"io"
 	"math"
 	"net/http"
@@ -123,10 +123,18 @@ func (s *Server) serveRekognition(w http.ResponseWriter, r *http.Request, op str
 			fmt.Sprintf("localaws implements only RekognitionService.DetectLabels, not %q", op))
 		return
 	}
-	out, err := s.detectLabels(r.Context(), http.MaxBytesReader(w, r.Body, maxJSONBytes))
+	out, err := s.detectLabels(r.Context(), http.MaxBytesReader(w, r.Body, maxJSONBytes), r.ContentLength)
 	if err != nil {
 		var re *rekError
-		if !errors.As(err, &re) {
+		switch {
+		case errors.As(err, &re):
+		case r.Context().Err() != nil:
+			// The caller went away (or its deadline passed): decoding was
+			// stopped with it and nobody reads an answer.
+			s.log.Info("detect labels: caller gone, stopped", "err", err)
+			w.WriteHeader(statusClientClosed)
+			return
+		default:
 			s.log.Error("detect labels", "err", err)
 			re = &rekError{status: http.StatusInternalServerError, typ: "InternalServerError", msg: "internal error"}
 		}
@@ -138,7 +146,26 @@ func (s *Server) serveRekognition(w http.ResponseWriter, r *http.Request, op str
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func (s *Server) detectLabels(ctx context.Context, body io.Reader) (*detectLabelsOutput, error) {
+// statusClientClosed is what the request log records when the caller left
+// before the answer (nginx's 499); nothing reaches the caller.
+const statusClientClosed = 499
+
+// detectLabels answers one DetectLabels request read from body (whose
+// Content-Length is length, -1 if unknown). Every byte it holds is admitted
+// first: the request body and the S3 object against s.input before they are
+// read, the decoded image against decodeSem before it is decoded.
+func (s *Server) detectLabels(ctx context.Context, body io.Reader, length int64) (*detectLabelsOutput, error) {
+	// encoding/json holds the whole body, and Image.Bytes decoded from its
+	// base64 besides: twice the body at most.
+	charge := 2 * int64(maxJSONBytes)
+	if length >= 0 && length <= maxJSONBytes {
+		charge = 2 * length
+	}
+	release, err := s.admit(ctx, charge)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	in, err := decodeDetectLabelsInput(body)
 	if err != nil {
 		return nil, err
@@ -147,15 +174,17 @@ func (s *Server) detectLabels(ctx context.Context, body io.Reader) (*detectLabel
 	if err != nil {
 		return nil, err
 	}
-	data, err := s.imageData(in)
+	data, releaseData, err := s.imageData(ctx, in)
 	if err != nil {
 		return nil, err
 	}
+	defer releaseData()
 
-	img, err := decodeImage(ctx, data)
+	img, releaseImg, err := decodeImage(ctx, data)
 	if err != nil {
 		return nil, err
 	}
+	defer releaseImg()
 	out := &detectLabelsOutput{Labels: []labelJSON{}, LabelModelVersion: "3.0"}
 	if !general {
 		return out, nil
@@ -216,22 +245,19 @@ func checkDetectLabelsInput(in *detectLabelsInput) (minConf float64, maxLabels i
 	return minConf, maxLabels, general, nil
 }
 
-// imageData returns the image's encoded bytes: the S3 object's, or
-// Image.Bytes within Rekognition's limit for them.
-func (s *Server) imageData(in *detectLabelsInput) ([]byte, error) {
-	var data []byte
+// imageData returns the image's encoded bytes, and the function that
+// releases what reading them was charged: the S3 object's, admitted against
+// s.input before it is read, or Image.Bytes (already charged with the
+// request body) within Rekognition's limit for them.
+func (s *Server) imageData(ctx context.Context, in *detectLabelsInput) ([]byte, func(), error) {
 	if obj := in.Image.S3Object; obj != nil {
-		var err error
-		if data, err = s.readS3Image(obj.Bucket, obj.Name); err != nil {
-			return nil, err
-		}
-	} else {
-		data = in.Image.Bytes
-		if len(data) > MaxBytesImageBytes {
-			return nil, badRequest("ImageTooLargeException", "Image.Bytes is %d bytes; the limit is %d", len(data), MaxBytesImageBytes)
-		}
+		return s.readS3Image(ctx, obj.Bucket, obj.Name)
 	}
-	return data, nil
+	data := in.Image.Bytes
+	if len(data) > MaxBytesImageBytes {
+		return nil, nil, badRequest("ImageTooLargeException", "Image.Bytes is %d bytes; the limit is %d", len(data), MaxBytesImageBytes)
+	}
+	return data, func() {}, nil
 }
 
 // addGeneralLabels appends to out the labels of img that pass MinConfidence
@@ -273,63 +299,109 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-// readS3Image reads an object from the same store S3 requests use. A
-// missing bucket or key is InvalidS3ObjectException, as in Rekognition.
-func (s *Server) readS3Image(bucket, key string) ([]byte, error) {
+// readS3Image reads an object from the same store S3 requests use, once
+// its size is admitted against s.input; the returned function releases it.
+// A missing bucket or key is InvalidS3ObjectException, as in Rekognition.
+func (s *Server) readS3Image(ctx context.Context, bucket, key string) ([]byte, func(), error) {
 	if bucket == "" || key == "" {
-		return nil, badRequest("InvalidParameterException", "S3Object needs Bucket and Name")
+		return nil, nil, badRequest("InvalidParameterException", "S3Object needs Bucket and Name")
 	}
 	if gofakes3.ValidateBucketName(bucket) != nil || (s.dirMode && !fileSafeKey(key)) {
-		return nil, badRequest("InvalidS3ObjectException", "Unable to get object metadata from S3. Check object key, region and/or access permissions.")
+		return nil, nil, badRequest("InvalidS3ObjectException", "Unable to get object metadata from S3. Check object key, region and/or access permissions.")
 	}
 	obj, err := s.backend.GetObject(bucket, key, nil)
 	if err != nil {
 		if gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey) || gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket) {
-			return nil, badRequest("InvalidS3ObjectException", "Unable to get object metadata from S3. Check object key, region and/or access permissions.")
+			return nil, nil, badRequest("InvalidS3ObjectException", "Unable to get object metadata from S3. Check object key, region and/or access permissions.")
 		}
-		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+		return nil, nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
 	}
 	defer obj.Contents.Close()
 	if obj.Size > MaxS3ImageBytes {
-		return nil, badRequest("ImageTooLargeException", "S3 object is %d bytes; the limit is %d", obj.Size, MaxS3ImageBytes)
+		return nil, nil, badRequest("ImageTooLargeException", "S3 object is %d bytes; the limit is %d", obj.Size, MaxS3ImageBytes)
 	}
-	data, err := io.ReadAll(io.LimitReader(obj.Contents, MaxS3ImageBytes+1))
+	release, err := s.admit(ctx, max(obj.Size, 0))
 	if err != nil {
-		return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+		return nil, nil, err
 	}
-	if len(data) > MaxS3ImageBytes {
-		return nil, badRequest("ImageTooLargeException", "S3 object exceeds %d bytes", MaxS3ImageBytes)
+	// The store's size is the charge: read exactly that (io.ReadAll would
+	// grow its buffer past it).
+	data := make([]byte, obj.Size)
+	if _, err := io.ReadFull(obj.Contents, data); err != nil {
+		release()
+		return nil, nil, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
 	}
-	return data, nil
+	return data, release, nil
 }
 
 // decodeImage checks format and dimensions from the header before decoding
-// anything, so a small file claiming a huge canvas allocates nothing.
-func decodeImage(ctx context.Context, data []byte) (image.Image, error) {
+// anything, so a small file claiming a huge canvas allocates nothing, and
+// the JPEG scan count, so a small file cannot ask for hours of work. The
+// decoded image is charged against decodeSem until the returned function
+// runs. Decoding reads through ctx, so it stops once ctx ends.
+func decodeImage(ctx context.Context, data []byte) (image.Image, func(), error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil || (format != "jpeg" && format != "png") {
-		return nil, badRequest("InvalidImageFormatException", "Request has invalid image format")
+		return nil, nil, badRequest("InvalidImageFormatException", "Request has invalid image format")
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, badRequest("InvalidImageFormatException", "Request has invalid image format")
+		return nil, nil, badRequest("InvalidImageFormatException", "Request has invalid image format")
 	}
 	if cfg.Width > MaxImageDimension || cfg.Height > MaxImageDimension {
-		return nil, badRequest("ImageTooLargeException", "image is %dx%d; the limit is %dx%d pixels",
+		return nil, nil, badRequest("ImageTooLargeException", "image is %dx%d; the limit is %dx%d pixels",
 			cfg.Width, cfg.Height, MaxImageDimension, MaxImageDimension)
+	}
+	if format == "jpeg" {
+		if n := jpegScans(data); n > maxJPEGScans {
+			return nil, nil, badRequest("ImageTooLargeException",
+				"this JPEG has %d scans; localaws decodes at most %d (a local stand-in limit, see docs/localaws.md)", n, maxJPEGScans)
+		}
 	}
 	cost := decodeCost(data, format, cfg.Width, cfg.Height)
 	if cost > decodeBudget {
-		return nil, badRequest("ImageTooLargeException",
+		return nil, nil, badRequest("ImageTooLargeException",
 			"decoding this %dx%d %s would take %d MiB; localaws decodes at most %d MiB at once (a local stand-in limit, see docs/localaws.md)",
 			cfg.Width, cfg.Height, strings.ToUpper(format), cost>>20, decodeBudget>>20)
 	}
 	if err := decodeSem.Acquire(ctx, cost); err != nil {
-		return nil, fmt.Errorf("wait to decode: %w", err)
+		return nil, nil, fmt.Errorf("wait to decode: %w", err)
 	}
-	defer decodeSem.Release(cost)
-	img, _, err := image.Decode(bytes.NewReader(data))
+	release := func() { decodeSem.Release(cost) }
+	decode := png.Decode
+	if format == "jpeg" {
+		decode = jpeg.Decode
+	}
+	img, err := decode(&ctxReader{ctx: ctx, r: bytes.NewReader(data)})
 	if err != nil {
-		return nil, badRequest("InvalidImageFormatException", "Request has invalid image format")
+		release()
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("decode: %w", ctx.Err())
+		}
+		return nil, nil, badRequest("InvalidImageFormatException", "Request has invalid image format")
 	}
-	return img, nil
+	return img, release, nil
+}
+
+// ctxReader reads r in slices of at most ctxReadChunk bytes and fails once
+// ctx has ended. image/jpeg and image/png read their input as they decode,
+// so a cancelled request stops the decoder at its next read: for a JPEG,
+// within a few scans' work.
+type ctxReader struct {
+	ctx context.Context
+	r   *bytes.Reader
+}
+
+// ctxReadChunk is small enough that a few scans of ~20–46 bytes (see
+// maxJPEGScans) are followed by a read; a 15 MB image takes ~250,000 reads,
+// about a millisecond more.
+const ctxReadChunk = 64
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) > ctxReadChunk {
+		p = p[:ctxReadChunk]
+	}
+	return c.r.Read(p)
 }

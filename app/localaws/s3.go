@@ -43,6 +43,13 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if r.Method == http.MethodPut || r.Method == http.MethodPost {
+		release, err := s.admit(r.Context(), bodyCharge(r, key))
+		if err != nil {
+			s.log.Info("s3 write: caller gone while waiting for memory", "path", r.URL.Path, "err", err)
+			w.WriteHeader(statusClientClosed)
+			return
+		}
+		defer release()
 		if key != "" {
 			if code, msg, err := prepareObjectBody(r); err != nil {
 				status := http.StatusBadRequest
@@ -53,7 +60,7 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		} else {
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+			r.Body = http.MaxBytesReader(w, r.Body, maxBucketBody)
 		}
 	}
 	if r.Header.Get("Range") != "" {
@@ -62,6 +69,35 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request) {
 		w = &dropChecksumWriter{ResponseWriter: w}
 	}
 	s.s3.ServeHTTP(w, r)
+}
+
+// maxBucketBody bounds the body of a bucket-level write (DeleteObjects'
+// key list, bucket configuration).
+const maxBucketBody = 1 << 20
+
+// rawObjectLimit bounds an object write's body as sent: aws-chunked framing
+// adds ~90 bytes per chunk (64 KiB chunks by default); 1 MiB of slack
+// covers it.
+const rawObjectLimit = MaxObjectBytes + 1<<20
+
+// bodyCharge is what a write's body is admitted at before it is read: its
+// Content-Length (net/http reads no further), or the most it may be. An
+// object body is buffered once (aws-chunked framing is decoded in place);
+// a bucket-level body is read whole by gofakes3 and parsed into as much
+// again.
+func bodyCharge(r *http.Request, key string) int64 {
+	limit := int64(rawObjectLimit)
+	if key == "" {
+		limit = maxBucketBody
+	}
+	n := limit
+	if r.ContentLength >= 0 && r.ContentLength < limit {
+		n = r.ContentLength
+	}
+	if key == "" {
+		n *= 2
+	}
+	return n
 }
 
 func splitS3Path(p string) (bucket, key string) {
@@ -92,9 +128,7 @@ var requestOnlyHeaders = []string{
 // or trailers, and rewrites the request so gofakes3 sees a plain body with an
 // exact Content-Length. It returns an S3 error code and message on failure.
 func prepareObjectBody(r *http.Request) (code, msg string, err error) {
-	// aws-chunked framing adds ~90 bytes per chunk (64 KiB chunks by
-	// default); 1 MiB of slack covers it.
-	const rawLimit = MaxObjectBytes + 1<<20
+	const rawLimit = rawObjectLimit
 	if r.ContentLength > rawLimit {
 		_ = r.Body.Close()
 		return "", "", errBodyTooLarge
@@ -179,8 +213,11 @@ func splitList(v string) []string {
 // not checked (localaws does not check signatures at all).
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html
+//
+// The data is decoded in place, into raw itself: every chunk moves toward
+// the start, never past data not yet read, so the body is held once.
 func decodeAWSChunked(raw []byte) ([]byte, http.Header, error) {
-	out := make([]byte, 0, len(raw))
+	out := raw[:0]
 	rest := raw
 	readLine := func() ([]byte, bool) {
 		i := bytes.Index(rest, []byte("\r\n"))
@@ -207,10 +244,10 @@ func decodeAWSChunked(raw []byte) ([]byte, http.Header, error) {
 		if int64(len(rest)) < size+2 {
 			return nil, nil, errors.New("truncated chunk")
 		}
-		out = append(out, rest[:size]...)
 		if !bytes.Equal(rest[size:size+2], []byte("\r\n")) {
 			return nil, nil, errors.New("chunk not terminated by CRLF")
 		}
+		out = append(out, rest[:size]...) // copy handles the overlap
 		rest = rest[size+2:]
 	}
 	trailers := http.Header{}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
+	"golang.org/x/sync/semaphore"
 )
 
 // HealthPath is the health endpoint. "_localaws" is not a valid S3 bucket
@@ -41,6 +42,36 @@ const MaxObjectBytes = 64 << 20
 // room for the JSON around it.
 // https://docs.aws.amazon.com/rekognition/latest/dg/limits.html
 const maxJSONBytes = 8 << 20
+
+// localaws's memory is bounded as a whole (docs/localaws.md, "Memory and work"):
+// every request holds a slot of maxInFlight; every byte of a request body or
+// object it buffers is admitted against InputBudget before it is read; every
+// decoded image against decodeBudget before it is decoded; the binary holds
+// at most MaxConns connections with headers of at most MaxHeaderBytes.
+// Objects stored in memory (no Options.Dir) and the parts of unfinished
+// multipart uploads (gofakes3 keeps them in memory) are data, not requests,
+// and come on top.
+const (
+	// InputBudget bounds the request bytes buffered at once across all
+	// requests: object-write bodies (up to MaxObjectBytes each, buffered to
+	// decode aws-chunked framing and verify checksums), DetectLabels bodies
+	// and the S3 objects DetectLabels reads. Requests wait for their share
+	// (until their context ends); 128 MiB holds one largest object write or
+	// eight 15 MB images at once.
+	InputBudget = 128 << 20
+	// maxInFlight bounds the requests being served at once; beyond it
+	// requests are answered at once with S3 503 SlowDown or Rekognition
+	// ThrottlingException, which the SDKs retry. Each waiting request holds
+	// a goroutine and its connection's buffers, a few tens of KiB.
+	maxInFlight = 256
+	// MaxConns bounds the connections the localaws binary keeps open; more
+	// wait in the kernel's accept queue, costing the process nothing.
+	MaxConns = 512
+	// MaxHeaderBytes bounds one request's header block. S3 limits a PUT's
+	// headers to 8 KB and user metadata to 2 KB; the SDKs send far less.
+	// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html
+	MaxHeaderBytes = 64 << 10
+)
 
 // Options configures a Server.
 type Options struct {
@@ -70,6 +101,11 @@ type Server struct {
 	// allowedHosts are Options.AllowedHosts.
 	allowedHosts []string
 
+	// input admits buffered request bytes (InputBudget); slots holds one
+	// token per request being served (maxInFlight).
+	input *semaphore.Weighted
+	slots chan struct{}
+
 	mu     sync.Mutex
 	faults []*Fault
 }
@@ -92,6 +128,8 @@ func New(opts Options) (*Server, error) {
 		log:     logger,
 		backend: backend,
 		dirMode: opts.Dir != "",
+		input:   semaphore.NewWeighted(InputBudget),
+		slots:   make(chan struct{}, maxInFlight),
 
 		allowedHosts: opts.AllowedHosts,
 	}
@@ -142,7 +180,11 @@ func (s *Server) CreateBucket(name string) error {
 // (see origin.go); injected faults apply before the service sees the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: &noCORSWriter{ResponseWriter: w}, status: http.StatusOK}
+	cors := &noCORSWriter{ResponseWriter: w}
+	// Runs last, after the request log and the panic recovery have written
+	// what they write: a response nobody wrote is still stripped.
+	defer cors.finish()
+	rec := &statusRecorder{ResponseWriter: cors, status: http.StatusOK}
 	service := "s3"
 	target := r.Header.Get("X-Amz-Target")
 	if strings.HasPrefix(target, rekognitionTargetPrefix) {
@@ -189,9 +231,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.refuseForeign(rec, r, service) {
 		return
 	}
-	switch service {
-	case "localaws":
+	if service == "localaws" {
 		s.serveLocal(rec, r)
+		return
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		s.refuseBusy(rec, r, service)
 		return
 	}
 	if s.applyFault(rec, r, service) {
@@ -219,6 +267,28 @@ func (s *Server) serveLocal(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 	}
+}
+
+// refuseBusy answers a request beyond maxInFlight the way AWS answers a
+// caller over its rate, so the SDKs back off and retry.
+func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, service string) {
+	s.log.Warn("busy: request refused", "service", service, "in_flight", maxInFlight)
+	w.Header().Set("Retry-After", "1")
+	if service == "rekognition" {
+		writeRekError(w, http.StatusBadRequest, "ThrottlingException", "localaws is serving its maximum of requests; retry")
+		return
+	}
+	writeS3Error(w, r, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.", r.URL.Path)
+}
+
+// admit waits until n bytes fit in s.input (or ctx ends) and returns the
+// function that gives them back.
+func (s *Server) admit(ctx context.Context, n int64) (func(), error) {
+	n = min(n, InputBudget) // a larger request waits for the whole budget
+	if err := s.input.Acquire(ctx, n); err != nil {
+		return nil, fmt.Errorf("wait for memory: %w", err)
+	}
+	return func() { s.input.Release(n) }, nil
 }
 
 // statusRecorder remembers the status for the request log line.

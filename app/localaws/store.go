@@ -72,8 +72,25 @@ type dirBackend struct {
 	mu         sync.Mutex
 }
 
+// Every key reaches the files through dirBackend, whether gofakes3 took it
+// from the URL, a DeleteObjects XML body or an x-amz-copy-source header, so
+// dirBackend is where keys are checked: a key that is not a plain path under
+// its bucket (fileSafeKey) is refused before s3afero joins it to a path,
+// where "../" would leave the bucket (another bucket's files, or the
+// metadata under .localaws). serveS3 checks URL keys too, only to answer
+// early with a clearer message.
+
+// errUnsafeKey is S3's InvalidArgument for a key that cannot be a file.
+func errUnsafeKey(key string) error {
+	return gofakes3.ErrorMessagef(gofakes3.ErrInvalidArgument,
+		"key %q cannot be stored as a file (empty, '.' or '..' path segment); use the in-memory store", key)
+}
+
 // HeadObject repairs the object's metadata, then delegates.
 func (d *dirBackend) HeadObject(bucket, key string) (*gofakes3.Object, error) {
+	if !fileSafeKey(key) {
+		return nil, errUnsafeKey(key)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.repair(bucket, key)
@@ -82,6 +99,9 @@ func (d *dirBackend) HeadObject(bucket, key string) (*gofakes3.Object, error) {
 
 // GetObject repairs the object's metadata, then delegates.
 func (d *dirBackend) GetObject(bucket, key string, rng *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
+	if !fileSafeKey(key) {
+		return nil, errUnsafeKey(key)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.repair(bucket, key)
@@ -89,7 +109,14 @@ func (d *dirBackend) GetObject(bucket, key string, rng *gofakes3.ObjectRangeRequ
 }
 
 // ListBucket repairs the metadata of every file in the bucket, then delegates.
+// A prefix's directory part (up to its last '/') is joined to the bucket's
+// path by s3afero, so it is checked as a key.
 func (d *dirBackend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
+	if prefix != nil {
+		if dir, _, ok := prefix.FilePrefix(); ok && dir != "" && !fileSafeKey(dir) {
+			return nil, errUnsafeKey(prefix.Prefix)
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if gofakes3.ValidateBucketName(bucket) == nil {
@@ -108,9 +135,54 @@ func (d *dirBackend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gof
 
 // PutObject delegates under mu so a repair never interleaves with a write.
 func (d *dirBackend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	if !fileSafeKey(key) {
+		return gofakes3.PutObjectResult{}, errUnsafeKey(key)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.MultiBucketBackend.PutObject(bucket, key, meta, input, size, cond)
+}
+
+// DeleteObject refuses unsafe keys, then delegates.
+func (d *dirBackend) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
+	if !fileSafeKey(key) {
+		return gofakes3.ObjectDeleteResult{}, errUnsafeKey(key)
+	}
+	return d.MultiBucketBackend.DeleteObject(bucket, key)
+}
+
+// DeleteMulti deletes the safe keys and reports each unsafe one as an
+// InvalidArgument error of its own, as S3 reports per-key failures.
+func (d *dirBackend) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDeleteResult, error) {
+	var safe []string
+	var refused []gofakes3.ErrorResult
+	for _, k := range keys {
+		if fileSafeKey(k) {
+			safe = append(safe, k)
+			continue
+		}
+		refused = append(refused, gofakes3.ErrorResult{Key: k, Code: gofakes3.ErrInvalidArgument, Message: errUnsafeKey(k).Error()})
+	}
+	res, err := d.MultiBucketBackend.DeleteMulti(bucket, safe...)
+	res.Error = append(res.Error, refused...)
+	return res, err
+}
+
+// CopyObject refuses an unsafe source or destination key, then delegates.
+// (s3afero's CopyObject calls its own GetObject and PutObject, not these.)
+func (d *dirBackend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
+	for _, k := range []string{srcKey, dstKey} {
+		if !fileSafeKey(k) {
+			return gofakes3.CopyObjectResult{}, errUnsafeKey(k)
+		}
+	}
+	if err := gofakes3.ValidateBucketName(srcBucket); err != nil {
+		return gofakes3.CopyObjectResult{}, gofakes3.BucketNotFound(srcBucket)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.repair(srcBucket, srcKey)
+	return d.MultiBucketBackend.CopyObject(srcBucket, srcKey, dstBucket, dstKey, meta)
 }
 
 // metaFile is where s3afero keeps an object's metadata: the key with

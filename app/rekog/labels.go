@@ -40,6 +40,16 @@ func handleLabels(cfg config, det detector) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), cfg.detectTimeout)
 		defer cancel()
 		out, err := det.DetectLabels(ctx, detectInput(cfg.bucket, req.Key, opts))
+		if err != nil && r.Context().Err() != nil {
+			// The caller went away (upload's client disconnected, or upload
+			// gave up): the call was stopped with it. Not an upstream
+			// failure, and nobody reads an answer; the access log records
+			// it as 499, nginx's "client closed request".
+			httpx.Logger(r.Context()).Info("client closed the request; labeling stopped",
+				"code", codeClientClosed, "key", req.Key)
+			w.WriteHeader(statusClientClosed)
+			return
+		}
 		if err != nil {
 			httpx.WriteError(w, r, detectError(ctx, req.Key, err))
 			return
@@ -49,6 +59,13 @@ func handleLabels(cfg config, det detector) http.Handler {
 		httpx.WriteJSON(w, r, http.StatusOK, api.LabelsResponse{Labels: labels})
 	})
 }
+
+// A request whose caller went away is logged with this code and status; no
+// answer is sent (there is no one to read it).
+const (
+	codeClientClosed   = "client_closed"
+	statusClientClosed = 499
+)
 
 // detectInput names the object in rekog's own bucket (callers never choose a
 // bucket) and asks for general labels only, with the caller's filters.

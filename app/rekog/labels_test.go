@@ -238,6 +238,30 @@ func TestLabelsDeadline(t *testing.T) {
 	}
 }
 
+// TestLabelsClientGone: a caller that goes away while DetectLabels runs is
+// logged as what it is, at INFO with status 499 and client_closed, not as
+// a WARN 502 upstream_error; the call is stopped.
+func TestLabelsClientGone(t *testing.T) {
+	var logs bytes.Buffer
+	det := &fakeDetector{delay: 5 * time.Second}
+	h := newHandler(testConfig(), det, slog.New(slog.NewJSONHandler(&logs, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	req := httptest.NewRequestWithContext(ctx, "POST", "/labels", strings.NewReader(`{"key":"`+testKey+`"}`))
+	start := time.Now()
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("POST /labels returned %v after its caller left; want the call stopped", took)
+	}
+	out := logs.String()
+	if strings.Contains(out, `"level":"WARN"`) || strings.Contains(out, api.CodeUpstream) {
+		t.Errorf("a caller going away was logged as a failure:\n%s", out)
+	}
+	if !strings.Contains(out, `"status":499`) || !strings.Contains(out, `"code":"client_closed"`) {
+		t.Errorf("logs lack status 499 and code client_closed:\n%s", out)
+	}
+}
+
 func TestLabelsRequestIDInLogs(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))

@@ -29,6 +29,8 @@ const maxBackoff = 2 * time.Second
 // AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN as static
 // credentials when getenv has them (otherwise the default chain: the ECS task
 // role in AWS) and AWS_MAX_ATTEMPTS (default 3) for the standard retryer.
+// With static credentials and an endpoint URL (a stand-in), the shared
+// config and credentials files are not read.
 func Load(ctx context.Context, getenv func(string) string) (aws.Config, error) {
 	region := getenv("AWS_REGION")
 	if region == "" {
@@ -51,9 +53,19 @@ func Load(ctx context.Context, getenv func(string) string) (aws.Config, error) {
 			})
 		}),
 	}
-	if id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	if id != "" && secret != "" {
 		opts = append(opts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN"))))
+		if Endpoint(getenv, "S3") != "" || Endpoint(getenv, "REKOGNITION") != "" {
+			// A stand-in endpoint with its own credentials (the local run,
+			// tests): nothing is wanted from the user's shared config and
+			// credentials files (~/.aws/config, AWS_CONFIG_FILE), and a
+			// broken one (a profile naming a missing sso-session) must not
+			// stop the services. An AWS_PROFILE in the process environment
+			// still makes the SDK require that profile; app/local clears it.
+			opts = append(opts, config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}))
+		}
 	}
 	// The HTTP client stays the SDK's own *awshttp.BuildableClient: the
 	// loader reads AWS_CA_BUNDLE from the process environment (set in many

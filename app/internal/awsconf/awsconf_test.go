@@ -287,3 +287,25 @@ func TestConnectionsReused(t *testing.T) {
 		t.Errorf("second round opened %d new connections; want 0 (all %d kept idle)", n, inFlight)
 	}
 }
+
+// TestStandInIgnoresSharedConfig: with static credentials and an endpoint
+// (the local run), a shared config file that the SDK cannot use (here its
+// default profile names a missing sso-session) does not matter: before,
+// Load failed with "failed to find SSO session section".
+func TestStandInIgnoresSharedConfig(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(bad, []byte("[default]\nsso_session = missing\n[garbage\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", bad)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", bad)
+	var rec recorded
+	srv := rec.server(t)
+	env := envOf(map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": srv.URL,
+		"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b",
+	})
+	if _, err := Load(context.Background(), env); err != nil {
+		t.Errorf("Load with a stand-in endpoint and a broken AWS_CONFIG_FILE = %v; want the files unread", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"imagelabel/app/localaws"
 	"imagelabel/internal/testutil"
 )
 
@@ -183,5 +184,36 @@ func TestRunErrors(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-h"}, env(nil), io.Discard, io.Discard); err != nil && !errors.Is(err, context.Canceled) {
 		t.Errorf("run(-h) = %v; want nil", err)
+	}
+}
+
+// TestIdleConnsClosedNearLimit: past half of MaxConns open connections, a
+// connection that turns idle is closed, so keep-alive connections cannot
+// hold the listener's slots while new clients wait; below it, keep-alive
+// stays.
+func TestIdleConnsClosedNearLimit(t *testing.T) {
+	var c connTracker
+	idle := func() bool { // reports whether an idle connection was closed
+		a, b := net.Pipe()
+		defer b.Close()
+		c.track(a, http.StateIdle)
+		_ = b.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		_, err := b.Read(make([]byte, 1))
+		a.Close()
+		return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe)
+	}
+	for range localaws.MaxConns / 2 {
+		c.track(nil, http.StateNew)
+	}
+	if idle() {
+		t.Errorf("with %d connections open an idle one was closed; want keep-alive", localaws.MaxConns/2)
+	}
+	c.track(nil, http.StateNew)
+	if !idle() {
+		t.Errorf("with %d connections open an idle one stayed open; want it closed", localaws.MaxConns/2+1)
+	}
+	c.track(nil, http.StateClosed)
+	if idle() {
+		t.Errorf("back to %d connections an idle one was closed", localaws.MaxConns/2)
 	}
 }
