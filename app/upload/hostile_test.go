@@ -47,6 +47,15 @@ func TestBoundUnderHostileInput(t *testing.T) {
 		}},
 		{"12 bodies sending 9.9 MB at once, then a byte a second", fastThenTrickle},
 		{"4000 GET /labels with the labeler stalled", labelFlood},
+		{"400 small uploads with the labeler stalled", func(t *testing.T, p *uploadProcess) {
+			rk.setStall(true)
+			defer rk.setStall(false)
+			small := make([][]byte, 400)
+			for i := range small {
+				small[i] = bigPNG(20<<10, uint64(100+i))
+			}
+			t.Logf("answers %v", concurrentUploads(t, p.url, small, len(small), false, 4*time.Second))
+		}},
 		{"4000 connections parked in 60 KB of headers", func(t *testing.T, p *uploadProcess) {
 			parkedHeaders(t, p, 4000, 60_000)
 		}},
@@ -181,8 +190,11 @@ func trickle(t *testing.T, p *uploadProcess, n int, wait time.Duration, during f
 				answers <- answer{}
 				return
 			}
-			resp.Body.Close()
 			answers <- answer{resp.StatusCode, time.Since(burstEnd)}
+			// A 503 is flushed at once, its body ends when upload has
+			// drained the rest of the body: do not wait for that.
+			conn.Close()
+			resp.Body.Close()
 		}()
 	}
 	for range n {

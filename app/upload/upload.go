@@ -41,26 +41,26 @@ const (
 
 // Admission caps: everything upload holds besides the image chunks must fit
 // memlimit.OverheadBytes (64 MiB, in every task size), so the caps are
-// constants. The arithmetic, with figures measured on upload as its own
-// process with the default task's settings (TestBoundUnderHostileInput):
-// about 12 MiB when idle (runtime, SDK, binary), plus at most maxConns
-// connections of at most ~95 KiB each, the garbage collector's slack
-// included (a connection parked with headers at the limit: ~93 KiB; a label
-// read waiting for rekog, with its connection to rekog, less), is
-// 12 + 384 x 95 KiB = 48 MiB, under 64 with room to spare. Uploads and
-// label reads need a connection each; their own caps keep either kind from
-// taking every slot.
+// constants. The arithmetic, from upload run as its own process with the
+// default task's settings (TestBoundUnderHostileInput): about 12 MiB when
+// idle (runtime, SDK, binary), plus at most maxConns connections of at most
+// ~125 KiB each, the garbage collector's slack included (the costliest
+// measured: a connection parked with headers at the limit, 256 of them
+// peaking at 44 MiB; 128 uploads waiting for a stalled labeler, and 128
+// more refused, peaked at 40 MiB), is 12 + 256 x 125 KiB = 43 MiB, under
+// 64 with room for the slack's variance. Uploads and label reads need a
+// connection each; their own caps keep either kind from taking every slot.
 const (
 	// maxConns caps connections open at once; more wait in the listen
 	// backlog (httpx.Limits.MaxConns).
-	maxConns = 384
+	maxConns = 256
 	// maxHeaderBytes bounds a request's line and headers: net/http reads up
 	// to 4 KiB more (12 KiB in all), then answers 431. API Gateway sends at
 	// most 10240 bytes of request line and header values (HTTP API quotas,
 	// above), and a few hundred bytes of its own headers.
 	maxHeaderBytes = 8 << 10
 	// maxInFlight caps uploads in progress (503 beyond).
-	maxInFlight = 256
+	maxInFlight = 128
 	// maxLabelReads caps GET /labels/{key} in progress (503 beyond): a read
 	// waits up to 20 s while rekog is slow.
 	maxLabelReads = 128
