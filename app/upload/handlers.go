@@ -46,43 +46,21 @@ func handleUpload(cfg config, mem *budget, store objectStore, rk *rekogClient) h
 			return
 		}
 		defer inFlight.Add(-1)
-		opts, err := api.ParseRawQuery(r.URL.RawQuery, cfg.defaults)
+		opts, boundary, err := checkUpload(r, cfg)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}
-		mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-			httpx.WriteError(w, r, &api.Error{Code: api.CodeNotMultipart,
-				Message: `request must be multipart/form-data with the image in the field "file"`})
-			return
-		}
-		// A declared length over the limit is refused before reading; the
-		// real count below catches bodies that lie or are chunked. A declared
-		// length that does not fit the free budget now is refused at once too:
-		// a check, not a charge, so a client that lies about its length holds
-		// nothing it has not sent.
-		if r.ContentLength > cfg.maxUpload {
-			httpx.WriteError(w, r, tooLarge(cfg.maxUpload, nil))
-			return
-		}
+		// A declared length that does not fit the free budget now is refused
+		// at once: a check, not a charge, so a client that lies about its
+		// length holds nothing it has not sent.
 		if r.ContentLength > mem.available() {
 			refuseBusy(w, r, cfg, busy(nil))
 			return
 		}
-		img, err := receive(w, r, cfg, mem, params["boundary"])
-		if errors.Is(err, errBudget) {
-			refuseBusy(w, r, cfg, err)
-			return
-		}
-		if errors.Is(err, errBodyTimeout) {
-			// Without this, net/http would read up to 256 KiB more of the
-			// body before answering: from the client that was just cut for
-			// being slow.
-			w.Header().Set("Connection", "close")
-		}
+		img, err := receive(w, r, cfg, mem, boundary)
 		if err != nil {
-			httpx.WriteError(w, r, err)
+			refuseImage(w, r, cfg, err)
 			return
 		}
 		defer img.buf.release() // also when a panic unwinds through here
@@ -111,6 +89,41 @@ func handleUpload(cfg config, mem *budget, store objectStore, rk *rekogClient) h
 			Key: key, Size: size, ContentType: img.format.contentType, Labels: labels,
 		})
 	})
+}
+
+// checkUpload checks what can be judged before the body: the options, the
+// media type (its boundary is returned) and a declared length over the
+// limit (the real count in receive catches bodies that lie or are chunked).
+func checkUpload(r *http.Request, cfg config) (api.Options, string, error) {
+	opts, err := api.ParseRawQuery(r.URL.RawQuery, cfg.defaults)
+	if err != nil {
+		return opts, "", err
+	}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return opts, "", &api.Error{Code: api.CodeNotMultipart,
+			Message: `request must be multipart/form-data with the image in the field "file"`}
+	}
+	if r.ContentLength > cfg.maxUpload {
+		return opts, "", tooLarge(cfg.maxUpload, nil)
+	}
+	return opts, params["boundary"], nil
+}
+
+// refuseImage answers receive's err: over the budget, 503 at once (see
+// refuseBusy); too slow, with the connection closed, since otherwise
+// net/http would read up to 256 KiB more of the body, from the client just
+// cut for being slow, before answering.
+func refuseImage(w http.ResponseWriter, r *http.Request, cfg config, err error) {
+	switch {
+	case errors.Is(err, errBudget):
+		refuseBusy(w, r, cfg, err)
+	case errors.Is(err, errBodyTimeout):
+		w.Header().Set("Connection", "close")
+		httpx.WriteError(w, r, err)
+	default:
+		httpx.WriteError(w, r, err)
+	}
 }
 
 // receive reads and verifies the image of r's multipart body at cfg's pace,
