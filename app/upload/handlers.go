@@ -46,37 +46,21 @@ func handleUpload(cfg config, mem *budget, store objectStore, rk *rekogClient) h
 			return
 		}
 		defer inFlight.Add(-1)
-		opts, err := api.ParseRawQuery(r.URL.RawQuery, cfg.defaults)
+		opts, boundary, err := checkUpload(r, cfg)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}
-		mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-			httpx.WriteError(w, r, &api.Error{Code: api.CodeNotMultipart,
-				Message: `request must be multipart/form-data with the image in the field "file"`})
-			return
-		}
-		// A declared length over the limit is refused before reading; the
-		// real count below catches bodies that lie or are chunked. A declared
-		// length that does not fit the free budget now is refused at once too:
-		// a check, not a charge, so a client that lies about its length holds
-		// nothing it has not sent.
-		if r.ContentLength > cfg.maxUpload {
-			httpx.WriteError(w, r, tooLarge(cfg.maxUpload, nil))
-			return
-		}
+		// A declared length that does not fit the free budget now is refused
+		// at once: a check, not a charge, so a client that lies about its
+		// length holds nothing it has not sent.
 		if r.ContentLength > mem.available() {
 			refuseBusy(w, r, cfg, busy(nil))
 			return
 		}
-		img, err := receive(w, r, cfg, mem, params["boundary"])
-		if errors.Is(err, errBudget) {
-			refuseBusy(w, r, cfg, err)
-			return
-		}
+		img, err := receive(w, r, cfg, mem, boundary)
 		if err != nil {
-			httpx.WriteError(w, r, err)
+			refuseImage(w, r, cfg, err)
 			return
 		}
 		defer img.buf.release() // also when a panic unwinds through here
@@ -107,6 +91,41 @@ func handleUpload(cfg config, mem *budget, store objectStore, rk *rekogClient) h
 	})
 }
 
+// checkUpload checks what can be judged before the body: the options, the
+// media type (its boundary is returned) and a declared length over the
+// limit (the real count in receive catches bodies that lie or are chunked).
+func checkUpload(r *http.Request, cfg config) (api.Options, string, error) {
+	opts, err := api.ParseRawQuery(r.URL.RawQuery, cfg.defaults)
+	if err != nil {
+		return opts, "", err
+	}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return opts, "", &api.Error{Code: api.CodeNotMultipart,
+			Message: `request must be multipart/form-data with the image in the field "file"`}
+	}
+	if r.ContentLength > cfg.maxUpload {
+		return opts, "", tooLarge(cfg.maxUpload, nil)
+	}
+	return opts, params["boundary"], nil
+}
+
+// refuseImage answers receive's err: over the budget, 503 at once (see
+// refuseBusy); too slow, with the connection closed, since otherwise
+// net/http would read up to 256 KiB more of the body, from the client just
+// cut for being slow, before answering.
+func refuseImage(w http.ResponseWriter, r *http.Request, cfg config, err error) {
+	switch {
+	case errors.Is(err, errBudget):
+		refuseBusy(w, r, cfg, err)
+	case errors.Is(err, errBodyTimeout):
+		w.Header().Set("Connection", "close")
+		httpx.WriteError(w, r, err)
+	default:
+		httpx.WriteError(w, r, err)
+	}
+}
+
 // receive reads and verifies the image of r's multipart body at cfg's pace,
 // buffering it in chunks of mem, then reads the rest of the body (so that a
 // client disconnect is noticed while the image is labeled). The caller
@@ -114,7 +133,7 @@ func handleUpload(cfg config, mem *budget, store objectStore, rk *rekogClient) h
 func receive(w http.ResponseWriter, r *http.Request, cfg config, mem *budget, boundary string) (*imageFile, error) {
 	paced := newPacedBody(w, r, cfg.pace)
 	body := http.MaxBytesReader(w, paced, cfg.maxUpload)
-	img, err := readImage(multipart.NewReader(body, boundary), cfg.maxUpload, mem)
+	img, err := readImage(body, boundary, cfg.maxUpload, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -157,12 +176,54 @@ type imageFile struct {
 	width, height int
 }
 
-// readImage finds the field "file" in mr (other fields are skipped) and
+// maxHeadBytes bounds what upload reads of a body before the image's first
+// byte: the preamble, other fields and every part's headers. mime/multipart
+// keeps a part's header block on the heap, up to its own fixed limit of
+// 10 MiB (not adjustable: GODEBUG multipartmaxheaders only counts headers),
+// outside the byte budget; 8 KiB per upload in progress is within the
+// overhead allowance. The multipart reader reads ahead up to 4 KiB, so at
+// least 4 KiB of fields and headers are always accepted; the reference
+// client and the page send one part with a few hundred bytes of headers.
+const maxHeadBytes = 8 << 10
+
+// errHeadTooLong is in the chain of a read past maxHeadBytes before the
+// image: 400 bad_request.
+var errHeadTooLong = errors.New("multipart headers and fields before the file are too long")
+
+// headLimit passes at most left bytes of r until lift is called (when the
+// image's part begins); beyond, reads fail with errHeadTooLong.
+type headLimit struct {
+	r      io.Reader
+	left   int64
+	lifted bool
+}
+
+func (h *headLimit) Read(p []byte) (int, error) {
+	if h.lifted {
+		return h.r.Read(p)
+	}
+	if h.left <= 0 {
+		return 0, errHeadTooLong
+	}
+	if int64(len(p)) > h.left {
+		p = p[:h.left]
+	}
+	n, err := h.r.Read(p)
+	h.left -= int64(n)
+	return n, err
+}
+
+func (h *headLimit) lift() { h.lifted = true }
+
+// readImage finds the field "file" in the multipart body (other fields are
+// skipped, all that comes before the file's data within maxHeadBytes) and
 // reads it into chunks of mem: signature first (JPEG or PNG, else 415), then
 // the header alone (dimensions refused before the rest is read), then the
-// rest, whose structure is verified without decoding pixels. Errors are
-// *api.Error.
-func readImage(mr *multipart.Reader, limit int64, mem *budget) (*imageFile, error) {
+// rest, whose structure is verified without decoding pixels. What follows
+// the file is left unread. Errors are *api.Error.
+func readImage(body io.Reader, boundary string, limit int64, mem *budget) (*imageFile, error) {
+	head := &headLimit{r: body, left: maxHeadBytes}
+	mr := multipart.NewReader(head, boundary)
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF { //nolint:errorlint // a clean end of parts is io.EOF itself; a wrapped EOF means a malformed body
@@ -177,6 +238,7 @@ func readImage(mr *multipart.Reader, limit int64, mem *budget) (*imageFile, erro
 			}
 			continue
 		}
+		head.lift()
 		buf := newChunkBuf(mem)
 		img, err := readFile(part, limit, buf)
 		if err != nil {
@@ -200,6 +262,9 @@ func bodyError(limit int64, err error) *api.Error {
 			Message: "the request body arrived too slowly or stalled; send it again"}
 	case errors.Is(err, errBudget):
 		return busy(err)
+	case errors.Is(err, errHeadTooLong):
+		return &api.Error{Code: api.CodeBadRequest, Err: err, Message: "the multipart headers and fields before the file are larger than " +
+			api.FormatBytes(maxHeadBytes) + "; send the file with short part headers"}
 	}
 	return &api.Error{Code: api.CodeBadRequest, Message: "malformed multipart body", Err: err}
 }
@@ -326,7 +391,17 @@ func storedButUnlabeled(key string, err error) error {
 }
 
 func handleLabels(cfg config, rk *rekogClient) http.Handler {
+	var inFlight atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A label read waiting for rekog (up to 20 s) costs a few tens of
+		// KiB (its goroutine, its connection and the one to rekog): their
+		// number is capped like uploads', 503 beyond.
+		if inFlight.Add(1) > int64(cfg.maxLabelReads) {
+			inFlight.Add(-1)
+			httpx.WriteError(w, r, &api.Error{Code: api.CodeUnavailable, Message: "too many label requests in progress, retry later"})
+			return
+		}
+		defer inFlight.Add(-1)
 		key := r.PathValue("key")
 		if err := api.ValidateKey(key); err != nil {
 			httpx.WriteError(w, r, err)

@@ -206,6 +206,10 @@ func TestUploadBadInputs(t *testing.T) {
 		{"bmp", func() *http.Request { return uploadReq(t, "", []byte("BM\x3a\x00\x00\x00\x00\x00\x00\x00\x36\x00")) }, 415, api.CodeUnsupportedImage},
 		{"query with a bad escape", func() *http.Request { return uploadReq(t, "?maxLabels=%zz", pngData) }, 400, api.CodeInvalidOption},
 		{"query with ';'", func() *http.Request { return uploadReq(t, "?maxLabels=1;minConfidence=200", pngData) }, 400, api.CodeInvalidOption},
+		{"maxlabels (misspelled)", func() *http.Request { return uploadReq(t, "?maxlabels=1", pngData) }, 400, api.CodeInvalidOption},
+		{"maxLabels[]", func() *http.Request { return uploadReq(t, "?maxLabels[]=1", pngData) }, 400, api.CodeInvalidOption},
+		{"maxLabels=+3", func() *http.Request { return uploadReq(t, "?maxLabels=+3", pngData) }, 400, api.CodeInvalidOption},
+		{"minConfidence=0x1p6", func() *http.Request { return uploadReq(t, "?minConfidence=0x1p6", pngData) }, 400, api.CodeInvalidOption},
 		{"png signature only", func() *http.Request { return uploadReq(t, "", pngData[:8]) }, 400, api.CodeMalformedImage},
 		{"png 5 bytes", func() *http.Request { return uploadReq(t, "", pngData[:5]) }, 400, api.CodeMalformedImage},
 		{"png cut in IHDR", func() *http.Request { return uploadReq(t, "", pngData[:20]) }, 400, api.CodeMalformedImage},
@@ -267,7 +271,7 @@ func TestUploadBadInputs(t *testing.T) {
 			req.ContentLength = -1
 			return req
 		}, 413, api.CodeTooLarge},
-		{"oversize field before the file", func() *http.Request {
+		{"2 MiB field before the file (over maxHeadBytes)", func() *http.Request {
 			var b bytes.Buffer
 			b.WriteString("--B\r\nContent-Disposition: form-data; name=\"junk\"\r\n\r\n")
 			b.Write(make([]byte, 2<<20))
@@ -276,7 +280,7 @@ func TestUploadBadInputs(t *testing.T) {
 			req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
 			req.ContentLength = -1
 			return req
-		}, 413, api.CodeTooLarge},
+		}, 400, api.CodeBadRequest},
 		{"maxLabels=0", func() *http.Request { return uploadReq(t, "?maxLabels=0", pngData) }, 400, api.CodeInvalidOption},
 		{"maxLabels=abc", func() *http.Request { return uploadReq(t, "?maxLabels=abc", pngData) }, 400, api.CodeInvalidOption},
 		{"maxLabels=1001", func() *http.Request { return uploadReq(t, "?maxLabels=1001", pngData) }, 400, api.CodeInvalidOption},
@@ -492,7 +496,8 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestGetLabelsMalformedQuery(t *testing.T) {
 	e := newEnv(t, nil)
 	key := keyOf([]byte("x"), "png")
-	for _, q := range []string{"maxLabels=%zz", "maxLabels=1;minConfidence=200"} {
+	for _, q := range []string{"maxLabels=%zz", "maxLabels=1;minConfidence=200", "maxlabels=1", "maxLabels[]=1",
+		"maxLabels=+3", "minConfidence=0x1p6"} {
 		r := do(t, e.h, httptest.NewRequest("GET", "/labels/"+key+"?"+q, nil))
 		if r.status != 400 || r.err.Error.Code != api.CodeInvalidOption {
 			t.Errorf("GET /labels/...?%s = %d %s; want 400 invalid_option", q, r.status, r.raw)
@@ -798,5 +803,34 @@ func TestLoadConfig(t *testing.T) {
 		if _, err := loadConfig(env(m)); err == nil {
 			t.Errorf("loadConfig(%v) = nil error; want error", m)
 		}
+	}
+}
+
+// TestLabelReadsAreCapped: label reads waiting for rekog beyond
+// maxLabelReads are answered 503 unavailable with Retry-After at once; the
+// slots come back when they finish.
+func TestLabelReadsAreCapped(t *testing.T) {
+	release := make(chan struct{})
+	e := newEnv(t, func(_ int, w http.ResponseWriter) {
+		<-release
+		okLabels(w)
+	}, func(c *config) { c.maxLabelReads = 2 })
+	key := keyOf([]byte("x"), "png")
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() { do(t, e.h, httptest.NewRequest("GET", "/labels/"+key, nil)) })
+	}
+	for e.rekog.calls() < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	r := do(t, e.h, httptest.NewRequest("GET", "/labels/"+key, nil))
+	if r.status != 503 || r.err.Error.Code != api.CodeUnavailable || r.header.Get("Retry-After") == "" {
+		t.Errorf("third label read with 2 in progress = %d %s (Retry-After %q); want 503 unavailable with Retry-After",
+			r.status, r.raw, r.header.Get("Retry-After"))
+	}
+	close(release)
+	wg.Wait()
+	if r := do(t, e.h, httptest.NewRequest("GET", "/labels/"+key, nil)); r.status != 200 {
+		t.Errorf("label read after the others finished = %d %s; want 200", r.status, r.raw)
 	}
 }

@@ -190,7 +190,7 @@ func testConfig(rekogURL string) config {
 		bucket: "images", rekogURL: u, maxUpload: 1 << 20,
 		defaults:     api.Options{MaxLabels: 10, MinConfidence: 70},
 		storeTimeout: 2 * time.Second, labelTimeout: 3 * time.Second, retryBackoff: 20 * time.Millisecond,
-		bufferBytes: 8 << 20, maxInFlight: 64, pace: defaultPace,
+		bufferBytes: 8 << 20, maxInFlight: 64, maxLabelReads: 64, pace: defaultPace,
 	}
 }
 

@@ -33,6 +33,9 @@ import (
 // (UPLOAD_BUFFER_BYTES 96 MiB), the bound for the default 512 MiB task.
 const memoryBoundMiB = memlimit.DefaultBufferBytes/(1<<20) + memlimit.OverheadBytes/(1<<20)
 
+// defaultTaskMiB is the default task's memory (stack config uploadMemory).
+const defaultTaskMiB = 512
+
 // TestMemoryBound runs the upload binary as its own process (so its peak RSS
 // is its own, read from /proc/PID/status VmHWM) against an in-process
 // localaws and a fake rekog, under the hostile loads of the memory issue,
@@ -105,12 +108,24 @@ type uploadProcess struct {
 // port against an in-process localaws and rekogURL; it is killed at cleanup.
 func startUploadProcess(t *testing.T, rekogURL string) *uploadProcess {
 	t.Helper()
+	return runUpload(t, buildUpload(t), rekogURL)
+}
+
+// buildUpload builds ./cmd/upload into a temporary directory of t.
+func buildUpload(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "upload")
 	build := exec.Command("go", "build", "-o", bin, "imagelabel/app/upload/cmd/upload")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build upload: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// runUpload starts the upload binary bin as startUploadProcess does.
+func runUpload(t *testing.T, bin, rekogURL string) *uploadProcess {
+	t.Helper()
 	fake, err := localaws.New(localaws.Options{Buckets: []string{"images"}})
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +138,10 @@ func startUploadProcess(t *testing.T, rekogURL string) *uploadProcess {
 	env["REKOG_URL"] = rekogURL
 	env["PORT"] = strconv.Itoa(port)
 	env["LOG_LEVEL"] = "warn"
+	// The deployed settings of the default task (internal/program sets them
+	// from the same functions).
+	env["UPLOAD_BUFFER_BYTES"] = strconv.FormatInt(memlimit.BufferBytes(defaultTaskMiB), 10)
+	env["GOMEMLIMIT"] = memlimit.GoMemLimit(defaultTaskMiB)
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for k, v := range env {
@@ -169,12 +188,19 @@ func (p *uploadProcess) resetPeak(t *testing.T) {
 // peakMiB returns the process's peak resident set size (VmHWM) in MiB.
 func (p *uploadProcess) peakMiB(t *testing.T) float64 {
 	t.Helper()
+	return p.statusMiB(t, "VmHWM:")
+}
+
+// statusMiB returns the field (VmHWM:, VmRSS:) of the process's
+// /proc/PID/status in MiB.
+func (p *uploadProcess) statusMiB(t *testing.T, field string) float64 {
+	t.Helper()
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
 	if err != nil {
 		t.Fatalf("read status of upload: %v", err)
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" && f[2] == "kB" {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == field && f[2] == "kB" {
 			kb, err := strconv.ParseFloat(f[1], 64)
 			if err != nil {
 				t.Fatal(err)
@@ -182,22 +208,26 @@ func (p *uploadProcess) peakMiB(t *testing.T) float64 {
 			return kb / 1024
 		}
 	}
-	t.Fatalf("no VmHWM in /proc/%d/status", p.pid)
+	t.Fatalf("no %s in /proc/%d/status", field, p.pid)
 	return 0
 }
 
-// stallableRekog answers labels at once, or, while stalled, holds each call
-// until its caller gives up (or 25 s pass, beyond upload's 20 s deadline).
+// stallableRekog answers labels at once, or, while stalled (or for the key
+// stallKey), holds each call until its caller gives up (or 25 s pass,
+// beyond upload's 20 s deadline).
 type stallableRekog struct {
 	*httptest.Server
 	stall atomic.Bool
 }
 
+// stallKey is a key whose labeling the stallable rekog always stalls.
+var stallKey = "uploads/" + strings.Repeat("f", 64) + ".png"
+
 func newStallableRekog(t *testing.T) *stallableRekog {
 	r := &stallableRekog{}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		_, _ = io.Copy(io.Discard, req.Body)
-		if r.stall.Load() {
+		raw, _ := io.ReadAll(req.Body)
+		if r.stall.Load() || bytes.Contains(raw, []byte(stallKey)) {
 			select {
 			case <-req.Context().Done():
 				return

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"image"
 	"mime"
-	"mime/multipart"
 	"runtime"
 	"testing"
 
@@ -109,7 +108,7 @@ func TestBombHeaderAllocatesLittle(t *testing.T) {
 	var ms0, ms1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
-	_, err := readImage(multipart.NewReader(bytes.NewReader(raw), params["boundary"]), 10<<20, newBudget(16<<20))
+	_, err := readImage(bytes.NewReader(raw), params["boundary"], 10<<20, newBudget(16<<20))
 	runtime.ReadMemStats(&ms1)
 	var e *api.Error
 	if !errors.As(err, &e) || e.Code != api.CodeDimensionsTooBig {

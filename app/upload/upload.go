@@ -37,10 +37,33 @@ const (
 	labelTimeout = 20 * time.Second
 	// retryBackoff is the pause before the one retry of a call to rekog.
 	retryBackoff = 250 * time.Millisecond
-	// maxInFlight caps uploads in progress (503 beyond): with their
-	// non-image memory of a few tens of KiB each, within the overhead
-	// allowance of the memory bound (app/upload/memlimit).
-	maxInFlight = 512
+)
+
+// Admission caps: everything upload holds besides the image chunks must fit
+// memlimit.OverheadBytes (64 MiB, in every task size), so the caps are
+// constants. The arithmetic, from upload run as its own process with the
+// default task's settings (TestBoundUnderHostileInput): about 12 MiB when
+// idle (runtime, SDK, binary), plus at most maxConns connections of at most
+// ~125 KiB each, the garbage collector's slack included (the costliest
+// measured: a connection parked with headers at the limit, 256 of them
+// peaking at 44 MiB; 128 uploads waiting for a stalled labeler, and 128
+// more refused, peaked at 40 MiB), is 12 + 256 x 125 KiB = 43 MiB, under
+// 64 with room for the slack's variance. Uploads and label reads need a
+// connection each; their own caps keep either kind from taking every slot.
+const (
+	// maxConns caps connections open at once; more wait in the listen
+	// backlog (httpx.Limits.MaxConns).
+	maxConns = 256
+	// maxHeaderBytes bounds a request's line and headers: net/http reads up
+	// to 4 KiB more (12 KiB in all), then answers 431. API Gateway sends at
+	// most 10240 bytes of request line and header values (HTTP API quotas,
+	// above), and a few hundred bytes of its own headers.
+	maxHeaderBytes = 8 << 10
+	// maxInFlight caps uploads in progress (503 beyond).
+	maxInFlight = 128
+	// maxLabelReads caps GET /labels/{key} in progress (503 beyond): a read
+	// waits up to 20 s while rekog is slow.
+	maxLabelReads = 128
 )
 
 // Budget is the longest upload's own deadlines let a request run once its
@@ -58,7 +81,8 @@ var limits = httpx.Limits{
 	ReadTimeout:       defaultPace.total,
 	WriteTimeout:      defaultPace.total + storeTimeout + labelTimeout + 5*time.Second,
 	IdleTimeout:       120 * time.Second,
-	MaxHeaderBytes:    64 << 10,
+	MaxHeaderBytes:    maxHeaderBytes,
+	MaxConns:          maxConns,
 	Drain:             httpx.DrainTimeout,
 }
 
@@ -74,19 +98,22 @@ type config struct {
 	retryBackoff time.Duration
 	bufferBytes  int64
 	maxInFlight  int
-	pace         pace
+	// maxLabelReads caps label reads in progress.
+	maxLabelReads int
+	pace          pace
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
-		bucket:       getenv("BUCKET"),
-		maxUpload:    DefaultMaxUploadBytes,
-		storeTimeout: storeTimeout,
-		labelTimeout: labelTimeout,
-		retryBackoff: retryBackoff,
-		bufferBytes:  memlimit.DefaultBufferBytes,
-		maxInFlight:  maxInFlight,
-		pace:         defaultPace,
+		bucket:        getenv("BUCKET"),
+		maxUpload:     DefaultMaxUploadBytes,
+		storeTimeout:  storeTimeout,
+		labelTimeout:  labelTimeout,
+		retryBackoff:  retryBackoff,
+		bufferBytes:   memlimit.DefaultBufferBytes,
+		maxInFlight:   maxInFlight,
+		maxLabelReads: maxLabelReads,
+		pace:          defaultPace,
 	}
 	if c.bucket == "" {
 		return c, fmt.Errorf("upload: BUCKET is required")

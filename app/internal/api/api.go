@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -67,14 +68,14 @@ type Options struct {
 // the variable when a value is set but invalid.
 func DefaultOptions(getenv func(string) string) (Options, error) {
 	o := Options{MaxLabels: DefaultMaxLabels, MinConfidence: DefaultMinConf}
-	if v := getenv("MAX_LABELS"); v != "" {
+	if v := strings.TrimSpace(getenv("MAX_LABELS")); v != "" {
 		n, err := parseMaxLabels(v)
 		if err != nil {
 			return o, fmt.Errorf("MAX_LABELS=%q: %w", v, err)
 		}
 		o.MaxLabels = n
 	}
-	if v := getenv("MIN_CONFIDENCE"); v != "" {
+	if v := strings.TrimSpace(getenv("MIN_CONFIDENCE")); v != "" {
 		f, err := parseMinConfidence(v)
 		if err != nil {
 			return o, fmt.Errorf("MIN_CONFIDENCE=%q: %w", v, err)
@@ -84,18 +85,26 @@ func DefaultOptions(getenv func(string) string) (Options, error) {
 	return o, nil
 }
 
+// Numbers are plain decimal: strconv also takes a sign ("+3"), hexadecimal
+// floats ("0x1p6"), underscores, "Inf" and "NaN", none of which a caller
+// means as a label option.
+var (
+	decimalInt   = regexp.MustCompile(`^[0-9]{1,10}$`)
+	decimalFloat = regexp.MustCompile(`^([0-9]{1,20}(\.[0-9]{0,20})?|\.[0-9]{1,20})([eE][+-]?[0-9]{1,3})?$`)
+)
+
 func parseMaxLabels(v string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < MinMaxLabels || n > MaxMaxLabels {
-		return 0, fmt.Errorf("must be an integer from %d to %d", MinMaxLabels, MaxMaxLabels)
+	n, err := strconv.Atoi(v)
+	if !decimalInt.MatchString(v) || err != nil || n < MinMaxLabels || n > MaxMaxLabels {
+		return 0, fmt.Errorf("must be a decimal integer from %d to %d", MinMaxLabels, MaxMaxLabels)
 	}
 	return n, nil
 }
 
 func parseMinConfidence(v string) (float64, error) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || math.IsNaN(f) || f < 0 || f > 100 {
-		return 0, fmt.Errorf("must be a number from 0 to 100")
+	f, err := strconv.ParseFloat(v, 64)
+	if !decimalFloat.MatchString(v) || err != nil || f > 100 {
+		return 0, fmt.Errorf("must be a decimal number from 0 to 100")
 	}
 	return f, nil
 }
@@ -144,12 +153,20 @@ func ParseRawQuery(raw string, defaults Options) (Options, error) {
 	return ParseQuery(q, defaults)
 }
 
+// queryParams are the parameters ParseQuery knows; any other is refused, so
+// that a misspelled option ("maxlabels") is not silently ignored.
+var queryParams = []string{"maxLabels", "minConfidence", "includeCategories", "excludeLabels"}
+
 // ParseQuery reads maxLabels, minConfidence, includeCategories and
 // excludeLabels from q over defaults (filters may be comma-separated and/or
 // repeated) and validates the result. Errors are *Error with code
-// CodeInvalidOption naming the parameter.
+// CodeInvalidOption naming the parameter, also for a parameter that is not
+// one of these.
 func ParseQuery(q url.Values, defaults Options) (Options, error) {
 	o := defaults
+	if err := unknownParam(q); err != nil {
+		return o, err
+	}
 	o.IncludeCategories = nil
 	o.ExcludeLabels = nil
 	if vs, ok := q["maxLabels"]; ok {
@@ -175,6 +192,34 @@ func ParseQuery(q url.Values, defaults Options) (Options, error) {
 	o.IncludeCategories = splitList(q["includeCategories"])
 	o.ExcludeLabels = splitList(q["excludeLabels"])
 	return o, o.Validate()
+}
+
+// unknownParam returns an error naming the first (in sorted order) of q's
+// parameters that is not an option, nil when there is none.
+func unknownParam(q url.Values) error {
+	var unknown []string
+	for k := range q {
+		if !slices.Contains(queryParams, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	k := slices.Min(unknown)
+	msg := "is not an option; the options are " + strings.Join(queryParams, ", ")
+	for _, p := range queryParams {
+		if strings.EqualFold(k, p) {
+			msg = "is not an option; did you mean " + p + "?"
+		}
+	}
+	switch {
+	case k == "":
+		k = `""`
+	case len(k) > MaxFilterNameLength: // the name is the caller's: keep the answer short
+		k = k[:MaxFilterNameLength] + "..."
+	}
+	return optErr(strings.ToValidUTF8(k, "\uFFFD"), msg)
 }
 
 // splitList flattens repeated and comma-separated values, trimming spaces and

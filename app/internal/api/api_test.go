@@ -52,6 +52,9 @@ func TestParseQuery(t *testing.T) {
 		{"", defaults},
 		{"maxLabels=5&minConfidence=55.5", Options{MaxLabels: 5, MinConfidence: 55.5}},
 		{"maxLabels=1000&minConfidence=0", Options{MaxLabels: 1000, MinConfidence: 0}},
+		{"maxLabels=007&minConfidence=7e1", Options{MaxLabels: 7, MinConfidence: 70}},
+		{"minConfidence=.5", Options{MaxLabels: 10, MinConfidence: 0.5}},
+		{"minConfidence=50.", Options{MaxLabels: 10, MinConfidence: 50}},
 		{"includeCategories=Animals and Pets,Vehicles&includeCategories=Food", Options{MaxLabels: 10, MinConfidence: 70,
 			IncludeCategories: []string{"Animals and Pets", "Vehicles", "Food"}}},
 		{"excludeLabels=Person,,%20Car%20", Options{MaxLabels: 10, MinConfidence: 70, ExcludeLabels: []string{"Person", "Car"}}},
@@ -97,6 +100,20 @@ func TestParseQueryErrors(t *testing.T) {
 		{"includeCategories=" + many, "includeCategories"},
 		{"excludeLabels=a%22b", "excludeLabels"},
 		{"excludeLabels=" + url.QueryEscape("Person/Car"), "excludeLabels"},
+		// Unknown or misspelled parameters are named, not ignored.
+		{"maxlabels=1", "maxlabels"},
+		{"maxLabels[]=1", "maxLabels[]"},
+		{"maxLabels=3&colour=red", "colour"},
+		{"=1", `""`},
+		// Only plain decimal numbers.
+		{"maxLabels=+3", "maxLabels"},
+		{"maxLabels=%203", "maxLabels"},
+		{"maxLabels=0x10", "maxLabels"},
+		{"maxLabels=1_0", "maxLabels"},
+		{"minConfidence=0x1p6", "minConfidence"},
+		{"minConfidence=+50", "minConfidence"},
+		{"minConfidence=5_0", "minConfidence"},
+		{"minConfidence=infinity", "minConfidence"},
 	}
 	for _, tt := range tests {
 		q, _ := url.ParseQuery(tt.query)

@@ -29,8 +29,12 @@ type Limits struct {
 	WriteTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections.
 	IdleTimeout time.Duration
-	// MaxHeaderBytes bounds the request headers.
+	// MaxHeaderBytes bounds the request headers (net/http reads up to 4096
+	// bytes more before answering 431).
 	MaxHeaderBytes int
+	// MaxConns, when positive, bounds the connections open at once: further
+	// ones wait in the listen backlog (see limitListener).
+	MaxConns int
 	// Drain bounds graceful shutdown: in-flight requests get this long to finish.
 	Drain time.Duration
 }
@@ -55,6 +59,11 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, lim Limits, log
 		IdleTimeout:       lim.IdleTimeout,
 		MaxHeaderBytes:    lim.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if lim.MaxConns > 0 {
+		l := newLimitListener(ln, lim.MaxConns)
+		srv.ConnState = l.connState
+		ln = l
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

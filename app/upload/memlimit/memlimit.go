@@ -5,9 +5,10 @@
 //
 // Image bodies are buffered only within the byte budget UPLOAD_BUFFER_BYTES
 // (outside the Go heap); everything else upload holds (runtime, connections,
-// the SDK, logs) stays within OverheadBytes under the hostile loads of the
-// memory test. An upload
-// that does not fit the budget is answered 503 with Retry-After at once.
+// requests in progress, the SDK, logs) is admitted by count within
+// OverheadBytes (the caps and their arithmetic are in package upload), as
+// the memory and hostile-input tests check. An upload that does not fit the
+// budget is answered 503 with Retry-After at once.
 package memlimit
 
 import "fmt"
