@@ -150,6 +150,8 @@ func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			"name": name, "id": name, "type": "String", "insecureValue": "ami-0" + infra.ShortHash(16, name),
 			"arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
 		}), nil
+	case "aws:route53/getZone:getZone":
+		return mockZone(args.Args)
 	case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
 		pm := resource.NewPropertyMapFromMap(map[string]any{
 			"userName": "AWS", "id": m.region, "expiresAt": "2030-01-01T00:00:00Z",
@@ -233,7 +235,7 @@ func urnOf(parent, typ, name string) string {
 func (m *recorder) computed(typ, name string, in resource.PropertyMap) map[string]any {
 	s := &mockOutputs{region: m.region, account: m.account, typ: typ, name: name, in: in, out: map[string]any{}}
 	for _, family := range []func(*mockOutputs) bool{
-		ec2Outputs, discoveryOutputs, containerOutputs, logsIAMOutputs, bucketOutputs, apiOutputs,
+		ec2Outputs, discoveryOutputs, containerOutputs, logsIAMOutputs, bucketOutputs, apiOutputs, domainOutputs,
 	} {
 		if family(s) {
 			return s.out
