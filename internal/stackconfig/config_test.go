@@ -21,6 +21,7 @@ func TestConfigDefaults(t *testing.T) {
 		AZCount: 1, CPUArchitecture: "arm64", UploadCPU: 256, UploadMemory: 512, RekogCPU: 256, RekogMemory: 512,
 		DesiredCount: 1, MaxCount: 1, NATMode: "gateway", LogRetentionDays: 7, APIThrottleRate: 50, APIThrottleBurst: 100,
 		MaxUploadBytes: 10485760, Namespace: "imagelabel.internal", ImageRetentionDays: 30, ContainerInsights: false,
+		APIAuth: "none",
 	}
 	if c != want {
 		t.Errorf("Load(defaults) = %+v; want %+v", c, want)
@@ -192,7 +193,10 @@ func TestUnknownKeys(t *testing.T) {
 // refused; every value of an "a | b" set is accepted and others refused.
 func TestConfigKeyRanges(t *testing.T) {
 	// Keys whose every value needs another key set: spot=true needs x86_64.
-	companions := map[string]map[string]string{"spot": {"cpuArchitecture": "x86_64"}}
+	companions := map[string]map[string]string{
+		"spot":                   {"cpuArchitecture": "x86_64"},
+		"disableDefaultEndpoint": {"domainName": "api.example.com", "domainZone": "example.com"},
+	}
 	accepts := func(key, v string) bool {
 		cfg := map[string]string{key: v}
 		for ck, cv := range companions[key] {
