@@ -267,8 +267,8 @@ func TestSignedClientEndToEnd(t *testing.T) {
 	if v.bodies != 1 {
 		t.Errorf("the verifier saw %d signed bodies; want the upload's 1", v.bodies)
 	}
-	key := out[strings.Index(out, "uploads/"):]
-	key = key[:strings.IndexAny(key, " \n")]
+	_, key, _ := strings.Cut(out, "uploads/")
+	key = "uploads/" + strings.Fields(key)[0]
 	if _, _, err := runClient(t, nil, "--url", srv.URL, "--sign", "labels", key); err != nil {
 		t.Errorf("signed labels %s: %v", key, err)
 	}
