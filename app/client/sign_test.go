@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -21,6 +22,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"imagelabel/app/e2e"
 )
 
 // The credentials and time of AWS's published SigV4 test suite
@@ -248,17 +251,7 @@ func TestSignedClientEndToEnd(t *testing.T) {
 	t.Cleanup(srv.Close)
 	img := writePNG(t, t.TempDir(), "cat.png", color.RGBA{200, 30, 30, 255}, "")
 
-	// The SDK reads the process environment; nothing of this machine's
-	// AWS configuration may leak in.
-	none := filepath.Join(t.TempDir(), "none")
-	t.Setenv("AWS_CONFIG_FILE", none)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_REGION", "us-west-2")
-	t.Setenv("AWS_ACCESS_KEY_ID", keyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "the-right-secret")
+	sdkEnv(t, keyID, "the-right-secret")
 
 	out, errOut, err := runClient(t, nil, "--url", srv.URL, "--sign", "upload", img)
 	if err != nil || !strings.Contains(out, "uploads/") {
@@ -308,5 +301,46 @@ func TestSigningRegionAndWhen(t *testing.T) {
 	if !wantSigning(config{}, iam) || wantSigning(config{}, open) || !wantSigning(config{sign: true}, open) {
 		t.Errorf("wantSigning: iam stack %v, open stack %v, --sign %v; want true, false, true",
 			wantSigning(config{}, iam), wantSigning(config{}, open), wantSigning(config{sign: true}, open))
+	}
+}
+
+// sdkEnv gives the AWS SDK, which reads the process environment, static
+// credentials for us-west-2 and nothing of this machine's AWS configuration.
+func sdkEnv(t *testing.T, keyID, secret string) {
+	t.Helper()
+	none := filepath.Join(t.TempDir(), "none")
+	t.Setenv("AWS_CONFIG_FILE", none)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_REGION", "us-west-2")
+	t.Setenv("AWS_ACCESS_KEY_ID", keyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+}
+
+// TestSmokeSigned: smoke passes every hop of the real system (upload,
+// rekog, localaws in this process, upload with API_AUTH=iam) behind the
+// local verifier when it signs, and fails at the store hop, naming
+// signing, when it does not.
+func TestSmokeSigned(t *testing.T) {
+	sys := e2e.Start(t, map[string]string{"API_AUTH": "iam"})
+	backend, err := url.Parse(sys.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const keyID = "AKIAIOSFODNN7EXAMPLE"
+	v := &verifierAPI{next: httputil.NewSingleHostReverseProxy(backend), secrets: map[string]string{keyID: "s3cret"}}
+	srv := httptest.NewServer(v)
+	t.Cleanup(srv.Close)
+	sdkEnv(t, keyID, "s3cret")
+
+	out, _, err := runClient(t, nil, "--url", srv.URL, "--sign", "smoke")
+	if err != nil || !strings.Contains(out, "smoke: ok, 5 hops") {
+		t.Errorf("signed smoke = %v:\n%s", err, out)
+	}
+	out, _, err = runClient(t, nil, "--url", srv.URL, "smoke")
+	if err == nil || !strings.Contains(out, `FAILED at hop "store"`) || !strings.Contains(out, "the request was not signed") || !strings.Contains(out, "--sign") {
+		t.Errorf("unsigned smoke = %v:\n%s\nwant a failure at the store hop naming signing", err, out)
 	}
 }
