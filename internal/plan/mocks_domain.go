@@ -17,6 +17,9 @@ const MockHostedZone = "example.com"
 // mockZone answers route53.LookupZone: MockHostedZone when asked for it by
 // name (public), else the provider's error for a zone that does not exist.
 func mockZone(args resource.PropertyMap) (resource.PropertyMap, error) {
+	if !args["name"].IsString() {
+		return nil, fmt.Errorf("mock: getZone without a name (the program looks zones up by name)")
+	}
 	name := strings.TrimSuffix(args["name"].StringValue(), ".")
 	private := args["privateZone"]
 	if name != MockHostedZone || (private.IsBool() && private.BoolValue()) {
