@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigatewayv2"
@@ -22,6 +23,14 @@ var Routes = []string{
 	"POST /upload",
 	"GET /labels/{proxy+}",
 }
+
+// SignedRoutes are the routes that cost money or read data: with IAM
+// authorization (APIArgs.IAMAuth) only SigV4-signed requests of callers
+// allowed execute-api:Invoke on them get through. Health, /getInfo and the
+// page's files stay open, so a browser can load the page and a load
+// balancer or person can check the API without credentials:
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html
+var SignedRoutes = []string{"POST /upload", "GET /labels/{proxy+}"}
 
 // IntegrationTimeoutMillis is the integration timeout: HTTP APIs allow
 // 50-30,000 ms (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html);
@@ -66,6 +75,12 @@ type APIArgs struct {
 	ThrottleRate     float64
 	ThrottleBurst    int
 	LogRetentionDays int
+
+	// IAMAuth requires AWS_IAM authorization on SignedRoutes.
+	IAMAuth bool
+	// DisableExecuteAPIEndpoint turns off the default execute-api URL, so
+	// clients reach the API only through its custom domain.
+	DisableExecuteAPIEndpoint bool
 }
 
 // API is the public HTTP API: $default stage, VPC link into the private
@@ -80,6 +95,11 @@ type API struct {
 	URL                 pulumi.StringOutput `pulumi:"url"`
 	LogGroupName        pulumi.StringOutput `pulumi:"logGroupName"`
 	APIID               pulumi.StringOutput `pulumi:"apiId"`
+	// ExecutionArn is arn:aws:execute-api:<region>:<account>:<apiId>, the
+	// prefix of the resources of execute-api:Invoke.
+	ExecutionArn pulumi.StringOutput `pulumi:"executionArn"`
+	// Stage is the $default stage, which a custom domain's API mapping targets.
+	Stage *apigatewayv2.Stage
 }
 
 // NewAPI creates the API and its discovery resources. The integration does
@@ -99,14 +119,18 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 	if err != nil {
 		return nil, err
 	}
-	api, err := apigatewayv2.NewApi(ctx, name, &apigatewayv2.ApiArgs{
+	apiArgs := &apigatewayv2.ApiArgs{
 		ProtocolType: pulumi.String("HTTP"),
 		Description:  pulumi.String("imagelabel public API"),
-	}, parent)
+	}
+	if args.DisableExecuteAPIEndpoint {
+		apiArgs.DisableExecuteApiEndpoint = pulumi.Bool(true)
+	}
+	api, err := apigatewayv2.NewApi(ctx, name, apiArgs, parent)
 	if err != nil {
 		return nil, fmt.Errorf("http api %s: %w", name, err)
 	}
-	if err := newRoutes(ctx, name, api, link, disc, parent); err != nil {
+	if err := newRoutes(ctx, name, api, link, disc, args.IAMAuth, parent); err != nil {
 		return nil, err
 	}
 	stage, logs, err := newStage(ctx, name, args, api, parent)
@@ -118,6 +142,8 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 	a.URL = stage.InvokeUrl
 	a.LogGroupName = logs.Name
 	a.APIID = api.ID().ToStringOutput()
+	a.ExecutionArn = api.ExecutionArn
+	a.Stage = stage
 	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{
 		"discoveryServiceArn": a.DiscoveryServiceArn, "url": a.URL,
 		"logGroupName": a.LogGroupName, "apiId": a.APIID,
@@ -182,7 +208,7 @@ func newPrivateBackend(ctx *pulumi.Context, name string, args *APIArgs, parent p
 // newRoutes creates the API's one HTTP_PROXY integration, through the VPC
 // link to the tasks in the discovery service, and a route to it for each
 // key of Routes.
-func newRoutes(ctx *pulumi.Context, name string, api *apigatewayv2.Api, link *apigatewayv2.VpcLink, disc *servicediscovery.Service, parent pulumi.ResourceOption) error {
+func newRoutes(ctx *pulumi.Context, name string, api *apigatewayv2.Api, link *apigatewayv2.VpcLink, disc *servicediscovery.Service, iamAuth bool, parent pulumi.ResourceOption) error {
 	integ, err := apigatewayv2.NewIntegration(ctx, name, &apigatewayv2.IntegrationArgs{
 		ApiId:                api.ID(),
 		IntegrationType:      pulumi.String("HTTP_PROXY"),
@@ -203,11 +229,17 @@ func newRoutes(ctx *pulumi.Context, name string, api *apigatewayv2.Api, link *ap
 		return fmt.Errorf("integration %s: %w", name, err)
 	}
 	for _, key := range Routes {
-		if _, err := apigatewayv2.NewRoute(ctx, name+"-"+routeSlug(key), &apigatewayv2.RouteArgs{
+		routeArgs := &apigatewayv2.RouteArgs{
 			ApiId:    api.ID(),
 			RouteKey: pulumi.String(key),
 			Target:   pulumi.Sprintf("integrations/%s", integ.ID()),
-		}, parent); err != nil {
+		}
+		// Unset (not NONE) on open routes: the provider's default is NONE,
+		// and the default stack's inputs stay as they were.
+		if iamAuth && slices.Contains(SignedRoutes, key) {
+			routeArgs.AuthorizationType = pulumi.String("AWS_IAM")
+		}
+		if _, err := apigatewayv2.NewRoute(ctx, name+"-"+routeSlug(key), routeArgs, parent); err != nil {
 			return fmt.Errorf("route %q of %s: %w", key, name, err)
 		}
 	}
@@ -264,4 +296,19 @@ func routeSlug(key string) string {
 		s += "-root"
 	}
 	return s
+}
+
+// InvokeResources returns the execute-api:Invoke resources of the
+// SignedRoutes of the API whose execution ARN is executionArn:
+// <executionArn>/<stage>/<METHOD>/<path>, any stage (the API has only
+// $default), a greedy {proxy+} as *:
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
+func InvokeResources(executionArn string) []string {
+	out := make([]string, len(SignedRoutes))
+	for i, key := range SignedRoutes {
+		method, path, _ := strings.Cut(key, " ")
+		path = strings.ReplaceAll(path, "{proxy+}", "*")
+		out[i] = executionArn + "/*/" + method + path
+	}
+	return out
 }

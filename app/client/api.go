@@ -94,6 +94,9 @@ type apiClient struct {
 	base    *url.URL
 	timeout time.Duration
 	http    *http.Client // nil = http.DefaultClient
+	// signer, when set, signs every request (its transport is http's);
+	// it names the credentials in a 403's explanation.
+	signer *signingTransport
 
 	identify     sync.Once
 	identity     string // what answers at base when it is not upload; "" when it is (or unknown)
@@ -141,7 +144,7 @@ func (c *apiClient) do(req *http.Request) ([]byte, error) {
 				return body, &notUploadError{base: c.base.Redacted(), who: who, answer: ae}
 			}
 		}
-		return body, ae
+		return body, c.explainForbidden(ae)
 	}
 	return body, nil
 }

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -75,6 +76,7 @@ type config struct {
 	minConfSet  bool
 	concurrency int
 	timeout     time.Duration
+	sign        bool
 }
 
 // run is the whole program; main only supplies the OS. stdin is unused today
@@ -124,6 +126,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	})
 	fs.IntVar(&c.concurrency, "concurrency", 4, "uploads in flight at once")
 	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "limit for each request, including labeling")
+	fs.BoolVar(&c.sign, "sign", false, "sign requests (SigV4) with the credentials the AWS SDK finds (default: when the stack output apiAuth is iam)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -176,6 +179,12 @@ func dispatch(ctx context.Context, c config, getenv func(string) string, cmd str
 		return err
 	}
 	cl := &apiClient{base: tgt.base, timeout: c.timeout}
+	if wantSigning(c, tgt) {
+		if cl.signer, err = newSigner(ctx, tgt); err != nil {
+			return err
+		}
+		cl.http = &http.Client{Transport: cl.signer}
+	}
 	switch cmd {
 	case "info":
 		return cmdInfo(ctx, cl, c, stdout, stderr)

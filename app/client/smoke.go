@@ -280,10 +280,10 @@ func (h hints) api() []string {
 		return []string{"the URL: `go run ./app/local` prints upload's URL when it starts (is it running, on this port?)",
 			h.localLogs(`"upload"`)}
 	}
-	return []string{
+	return append(h.domain(), []string{
 		"the URL: `" + h.stackCmd() + " apiUrl` is the API's; a deploy still in progress or a stack destroyed has none",
 		h.tail("API Gateway's access log (status and integration error of each request)", "apiLogGroup"),
-	}
+	}...)
 }
 
 func (h hints) health() []string {
@@ -303,6 +303,9 @@ func (h hints) store(ae *apiError) []string {
 	switch {
 	case ae != nil && ae.Code == "store_failed":
 		first = "upload could not write to S3 (PutObject): its log line for this request has S3's error (access denied, no such bucket, throttling)"
+	case ae != nil && ae.Status == http.StatusForbidden:
+		first = "API Gateway refused the request (IAM authorization, apiAuth=iam): the client signs when the stack output apiAuth is iam or with --sign, " +
+			"and the credentials need the policy `" + h.stackCmd() + " callerPolicy`"
 	case ae != nil && ae.Status/100 == 4:
 		first = "upload refused the built-in image: a client and service of different versions?"
 	default:

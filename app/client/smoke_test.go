@@ -156,3 +156,28 @@ func checkSmokeFailure(t *testing.T, out string, err error, hop string, wantHops
 		}
 	}
 }
+
+// TestSmokeHintsDomainAndIAM: a failing API hop on a custom domain says
+// what to check of DNS (and the record left to the user); a 403 at upload
+// names signing and the caller policy.
+func TestSmokeHintsDomainAndIAM(t *testing.T) {
+	h := hints{stack: "dev", outputs: map[string]any{
+		"apiUrl": "https://api.example.org/", "apiDomainTarget": "d-abc.execute-api.us-east-1.amazonaws.com",
+		"domainDnsRecord": "api.example.org CNAME d-abc.execute-api.us-east-1.amazonaws.com",
+	}}
+	api := strings.Join(h.api(), "\n")
+	for _, want := range []string{"dig +short api.example.org", "d-abc.execute-api.us-east-1.amazonaws.com", "the DNS record this stack leaves to you: api.example.org CNAME"} {
+		if !strings.Contains(api, want) {
+			t.Errorf("api hints lack %q:\n%s", want, api)
+		}
+	}
+	if plain := strings.Join(hints{stack: "dev", outputs: map[string]any{"apiUrl": "https://x.execute-api.us-east-1.amazonaws.com/"}}.api(), "\n"); strings.Contains(plain, "dig") {
+		t.Errorf("api hints without a domain mention DNS:\n%s", plain)
+	}
+	store := strings.Join(h.store(&apiError{Status: 403, Message: "Forbidden"}), "\n")
+	for _, want := range []string{"IAM authorization", "--sign", "callerPolicy"} {
+		if !strings.Contains(store, want) {
+			t.Errorf("store hints for a 403 lack %q:\n%s", want, store)
+		}
+	}
+}

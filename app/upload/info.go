@@ -25,6 +25,7 @@ func handleInfo(cfg config, rk *rekogClient) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := base
 		info.MaxUploadBytes = cfg.maxUpload
+		info.APIAuth = cfg.apiAuth
 		l, err := rk.labeler(r.Context(), cfg.rekogURL.JoinPath("getInfo").String())
 		if err != nil {
 			httpx.Logger(r.Context()).Warn("rekog getInfo failed; answering without the labeler", "err", err.Error())

@@ -101,6 +101,7 @@ type config struct {
 	// maxLabelReads caps label reads in progress.
 	maxLabelReads int
 	pace          pace
+	apiAuth       string // API_AUTH: "" or "iam" (the page's notice; API Gateway enforces it)
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -142,6 +143,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("upload: UPLOAD_BUFFER_BYTES=%q: want an integer from MAX_UPLOAD_BYTES (%d) to %d", v, c.maxUpload, int64(1)<<40)
 		}
 		c.bufferBytes = n
+	}
+	switch c.apiAuth = getenv("API_AUTH"); c.apiAuth {
+	case "", "none":
+		c.apiAuth = ""
+	case "iam":
+	default:
+		return c, fmt.Errorf("upload: API_AUTH=%q: want iam, none or unset", c.apiAuth)
 	}
 	d, err := api.DefaultOptions(getenv)
 	if err != nil {

@@ -41,6 +41,14 @@ var awsRulesVariations = []struct {
 	{"spot on x86_64 with an on-demand base", "dev", map[string]string{"spot": "true", "cpuArchitecture": "x86_64", "spotOnDemandBase": "1", "desiredCount": "2", "maxCount": "4"}},
 	{"spot on arm64", "dev", map[string]string{"spot": "true"}},
 	{"budget", "dev", map[string]string{"monthlyBudgetUSD": "25", "budgetEmail": "ops@example.com"}},
+	// Signed requests and the custom domain (certificate, domain name,
+	// mapping and records; or the user's certificate).
+	{"apiAuth iam", "dev", map[string]string{"apiAuth": "iam"}},
+	{"domain in a hosted zone", "dev", map[string]string{"domainName": "api.example.com", "domainZone": "example.com", "apiAuth": "iam"}},
+	{"domain with a certificate ARN, default endpoint off", "dev", map[string]string{
+		"domainName": "images.example.org", "disableDefaultEndpoint": "true",
+		"domainCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+	}},
 }
 
 // TestAWSInputRules runs the program under mocks on each variation and

@@ -86,6 +86,7 @@ func Of(p *plan.Result, region string, cfg stackconfig.Config) *Estimate {
 	fixedTasks(e, p)
 	fixedDiscovery(e, p)
 	fixedLogs(e, p)
+	fixedDomain(e, p)
 	monthly := e.items
 	e.items = nil
 	perUpload(e, p, cfg)

@@ -89,6 +89,24 @@ func mockZonePrefix(region string) string {
 	return "mock1"
 }
 
+// availabilityZones answers getAvailabilityZones: six zones a..f, and a
+// Local Zone unless the caller filters on opt-in-status.
+func (m *recorder) availabilityZones(args resource.PropertyMap) resource.PropertyMap {
+	var names, ids []any
+	prefix := mockZonePrefix(m.region)
+	for i, s := range "abcdef" {
+		names = append(names, m.region+string(s))
+		ids = append(ids, fmt.Sprintf("%s-az%d", prefix, mockZoneOrder[i]))
+		if i == 0 && !optInFiltered(args) {
+			// As in AWS, opted-in Local Zones are listed among the
+			// zones unless the caller filters on opt-in-status.
+			names = append(names, m.region+"-bos-1a")
+			ids = append(ids, prefix+"-bos1-az1")
+		}
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": m.region, "state": "available"})
+}
+
 // Call answers the provider functions the program invokes.
 func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
@@ -103,19 +121,7 @@ func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			"arn": "arn:aws:iam::" + m.account + ":user/mock",
 		}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		var names, ids []any
-		prefix := mockZonePrefix(m.region)
-		for i, s := range "abcdef" {
-			names = append(names, m.region+string(s))
-			ids = append(ids, fmt.Sprintf("%s-az%d", prefix, mockZoneOrder[i]))
-			if i == 0 && !optInFiltered(args.Args) {
-				// As in AWS, opted-in Local Zones are listed among the
-				// zones unless the caller filters on opt-in-status.
-				names = append(names, m.region+"-bos-1a")
-				ids = append(ids, prefix+"-bos1-az1")
-			}
-		}
-		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": m.region, "state": "available"}), nil
+		return m.availabilityZones(args.Args), nil
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
 		// As in AWS, an endpoint service is not offered in every zone: in
 		// the mock account, rekognition lacks the last zone name (f).
@@ -150,6 +156,8 @@ func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			"name": name, "id": name, "type": "String", "insecureValue": "ami-0" + infra.ShortHash(16, name),
 			"arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
 		}), nil
+	case "aws:route53/getZone:getZone":
+		return mockZone(args.Args)
 	case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
 		pm := resource.NewPropertyMapFromMap(map[string]any{
 			"userName": "AWS", "id": m.region, "expiresAt": "2030-01-01T00:00:00Z",
@@ -233,7 +241,7 @@ func urnOf(parent, typ, name string) string {
 func (m *recorder) computed(typ, name string, in resource.PropertyMap) map[string]any {
 	s := &mockOutputs{region: m.region, account: m.account, typ: typ, name: name, in: in, out: map[string]any{}}
 	for _, family := range []func(*mockOutputs) bool{
-		ec2Outputs, discoveryOutputs, containerOutputs, logsIAMOutputs, bucketOutputs, apiOutputs,
+		ec2Outputs, discoveryOutputs, containerOutputs, logsIAMOutputs, bucketOutputs, apiOutputs, domainOutputs,
 	} {
 		if family(s) {
 			return s.out

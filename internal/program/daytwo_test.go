@@ -65,6 +65,16 @@ var replaceForcing = map[string][]string{
 	typLifecycle: {"bucket", "expectedBucketOwner"},
 	// budgets/budget.go: name, name_prefix, account_id.
 	"aws:budgets/budget:Budget": {"name", "namePrefix", "accountId"},
+	// apigatewayv2/route.go: api_id only; authorization_type and route_key
+	// update in place (UpdateRoute).
+	typRoute: {"apiId"},
+	// apigatewayv2/domain_name.go: domain_name only;
+	// domain_name_configuration (the certificate, TLS policy) updates in
+	// place (UpdateDomainName).
+	"aws:apigatewayv2/domainName:DomainName": {"domainName"},
+	// apigatewayv2/api.go: protocol_type only; disable_execute_api_endpoint,
+	// name and the rest update in place (UpdateApi).
+	typAPI: {"protocolType"},
 	// pulumi-docker's Image is not a bridged Terraform resource: a changed
 	// build or name rebuilds and pushes; the new digest reaches ECS only
 	// through containerDefinitions, which the task definition's row covers.
@@ -113,7 +123,17 @@ var keyChanges = []keyChange{
 		to: []string{"monthlyBudgetUSD=30", "budgetEmail=ops@example.com"}},
 	{key: "budgetEmail", from: []string{"monthlyBudgetUSD=20", "budgetEmail=ops@example.com"},
 		to: []string{"monthlyBudgetUSD=20", "budgetEmail=team@example.com"}},
+	{key: "apiAuth", to: []string{"apiAuth=iam"}},
+	{key: "domainName", to: []string{"domainName=api.example.com", "domainZone=example.com"}},
+	{key: "domainZone", from: []string{"domainName=api.example.com", "domainCertificateArn=" + testCertARN},
+		to: []string{"domainName=api.example.com", "domainZone=example.com"}},
+	{key: "domainCertificateArn", to: []string{"domainName=api.example.com", "domainCertificateArn=" + testCertARN}},
+	{key: "disableDefaultEndpoint", from: []string{"domainName=api.example.com", "domainZone=example.com"},
+		to: []string{"domainName=api.example.com", "domainZone=example.com", "disableDefaultEndpoint=true"}},
 }
+
+// testCertARN is a certificate in the dev stack's region, in the mock account.
+var testCertARN = "arn:aws:acm:us-east-1:" + plan.MockAccount + ":certificate/0f9c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
 
 // devModel plans the dev stack file with short-key overrides.
 func devModel(t *testing.T, overrides []string) *plan.Result {

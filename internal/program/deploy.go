@@ -46,11 +46,14 @@ type Outputs struct {
 	UploadLogGroup          pulumi.StringOutput
 	RekogLogGroup           pulumi.StringOutput
 	APILogGroup             pulumi.StringOutput
+	// Access are the outputs of apiAuth and the custom domain, present
+	// only when those are configured (domain.go).
+	Access map[string]pulumi.StringOutput
 }
 
 // Map returns the outputs under their exported names.
 func (o *Outputs) Map() map[string]pulumi.StringOutput {
-	return map[string]pulumi.StringOutput{
+	m := map[string]pulumi.StringOutput{
 		"apiUrl":                  o.APIURL,
 		"bucketName":              o.BucketName,
 		"clusterName":             o.ClusterName,
@@ -62,6 +65,10 @@ func (o *Outputs) Map() map[string]pulumi.StringOutput {
 		"rekogLogGroup":           o.RekogLogGroup,
 		"apiLogGroup":             o.APILogGroup,
 	}
+	for k, v := range o.Access {
+		m[k] = v
+	}
+	return m
 }
 
 // Deploy declares the whole system. It is the body of `pulumi up`, of the
@@ -82,6 +89,9 @@ func Deploy(ctx *pulumi.Context, cfg stackconfig.Config, build Builder) (*Output
 		return nil, err
 	}
 	if err := s.declareAPI(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.declareDomain(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.declareServices(ctx); err != nil {
@@ -106,6 +116,7 @@ type system struct {
 	uploadRole *infra.TaskRole
 	rekogRole  *infra.TaskRole
 	api        *infra.API
+	domain     *infra.Domain // nil without domainName
 	rekog      *infra.FargateService
 	upload     *infra.FargateService
 }
@@ -195,6 +206,9 @@ func (s *system) declareAPI(ctx *pulumi.Context) error {
 		ThrottleRate:           s.cfg.APIThrottleRate,
 		ThrottleBurst:          s.cfg.APIThrottleBurst,
 		LogRetentionDays:       s.cfg.LogRetentionDays,
+
+		IAMAuth:                   s.cfg.APIAuth == stackconfig.APIAuthIAM,
+		DisableExecuteAPIEndpoint: s.cfg.DisableDefaultEndpoint,
 	})
 	return err
 }
@@ -287,13 +301,21 @@ func (s *system) uploadEnv(rekog *infra.ServiceConnectServer) map[string]pulumi.
 	// after the Service Connect proxy's share and those buffers.
 	env["UPLOAD_BUFFER_BYTES"] = pulumi.String(strconv.FormatInt(memlimit.BufferBytes(s.cfg.UploadMemory), 10))
 	env["GOMEMLIMIT"] = pulumi.String(memlimit.GoMemLimit(s.cfg.UploadMemory))
+	if s.cfg.APIAuth == stackconfig.APIAuthIAM {
+		// The page tells visitors uploads need signed requests.
+		env["API_AUTH"] = pulumi.String(stackconfig.APIAuthIAM)
+	}
 	return env
 }
 
 // outputs are the stack outputs of what was declared.
 func (s *system) outputs() *Outputs {
+	apiURL := s.api.URL
+	if s.domain != nil {
+		apiURL = s.domain.URL
+	}
 	return &Outputs{
-		APIURL:                  s.api.URL,
+		APIURL:                  apiURL,
 		BucketName:              s.store.BucketName,
 		ClusterName:             s.cluster.ClusterName,
 		Region:                  pulumi.String(s.where.Region).ToStringOutput(),
@@ -303,5 +325,6 @@ func (s *system) outputs() *Outputs {
 		UploadLogGroup:          s.upload.LogGroupName,
 		RekogLogGroup:           s.rekog.LogGroupName,
 		APILogGroup:             s.api.LogGroupName,
+		Access:                  s.accessOutputs(),
 	}
 }

@@ -20,6 +20,9 @@ type site struct {
 	AccountID string
 	ZoneIDs   []string   // availability zone IDs of the subnets, in order
 	Names     namespaces // the stack's Cloud Map namespace names
+	// DomainZoneID is the hosted zone of the custom domain, when the
+	// program creates its records (domain.go).
+	DomainZoneID string
 }
 
 // locate reads the region, account and zones, refuses what AWS would
@@ -77,7 +80,11 @@ func locate(ctx *pulumi.Context, cfg stackconfig.Config) (site, error) {
 	if err != nil {
 		return site{}, err
 	}
-	return site{Region: region.Name, AccountID: caller.AccountId, ZoneIDs: zoneIDs, Names: names}, nil
+	domainZone, err := checkDomain(ctx, cfg, region.Name)
+	if err != nil {
+		return site{}, err
+	}
+	return site{Region: region.Name, AccountID: caller.AccountId, ZoneIDs: zoneIDs, Names: names, DomainZoneID: domainZone}, nil
 }
 
 // endpointServiceZones looks up, for each interface endpoint service of

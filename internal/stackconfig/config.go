@@ -48,6 +48,13 @@ type Config struct {
 	SpotOnDemandBase   int     // spotOnDemandBase: tasks per service kept on regular Fargate when spot
 	MonthlyBudgetUSD   float64 // monthlyBudgetUSD: AWS Budgets monthly cost limit; 0 = no budget
 	BudgetEmail        string  // budgetEmail: who the budget notifies; set with monthlyBudgetUSD
+
+	// Who may call the API and under which name (domain.go).
+	APIAuth                string // apiAuth: APIAuthNone or APIAuthIAM
+	DomainName             string // domainName: custom domain of the API; "" = the execute-api URL only
+	DomainZone             string // domainZone: public hosted zone (name) that gets the certificate's and the alias records
+	DomainCertificateArn   string // domainCertificateArn: the user's ACM certificate for DomainName (instead of DomainZone)
+	DisableDefaultEndpoint bool   // disableDefaultEndpoint: turn off the execute-api endpoint (needs DomainName)
 }
 
 // Key documents one config key: its default, the values it accepts
@@ -87,6 +94,12 @@ var Keys = []Key{
 	{"spotOnDemandBase", "0", "0..100", "With spot: tasks per service kept on regular (on-demand) Fargate before any Spot task."},
 	{"monthlyBudgetUSD", "", "empty (no budget) or 0.01..1000000000", "Monthly AWS Budgets cost limit (USD) for this stack's tagged resources. Needs budgetEmail."},
 	{"budgetEmail", "", "an email address, set together with monthlyBudgetUSD", "Email address the budget alerts at 80% forecast and 100% actual."},
+	// Who may call the API and under which name (docs/deploy.md, "Signed requests and a custom domain").
+	{"apiAuth", "none", "none | iam", "none: the API is open; iam: POST /upload and GET /labels/{key} need SigV4-signed requests from callers allowed execute-api:Invoke (stack output callerPolicy)."},
+	{"domainName", "", "empty or a lowercase DNS name", "Custom domain of the API (apiUrl becomes https://<domainName>); needs domainZone or domainCertificateArn."},
+	{"domainZone", "", "empty or a public hosted zone name that is domainName or a parent of it", "Route 53 hosted zone of this account: the program creates the ACM certificate (DNS validation) and the A and AAAA alias records in it."},
+	{"domainCertificateArn", "", "empty or an ACM certificate ARN in the stack's region", "Your ACM certificate for domainName, instead of domainZone: you create the DNS record (stack output domainDnsRecord)."},
+	{"disableDefaultEndpoint", "false", "true | false", "With domainName: turn off the execute-api URL so the API answers only at the domain."},
 }
 
 // Errors is every problem Load found, one a line.
@@ -168,6 +181,7 @@ func Load(get func(key string) (string, bool)) (Config, error) {
 	r.taskKeys(&c)
 	r.serviceKeys(&c)
 	r.costKeys(&c)
+	r.domainKeys(&c)
 	if len(r.errs) > 0 {
 		return Config{}, Errors(r.errs)
 	}

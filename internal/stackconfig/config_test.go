@@ -21,6 +21,7 @@ func TestConfigDefaults(t *testing.T) {
 		AZCount: 1, CPUArchitecture: "arm64", UploadCPU: 256, UploadMemory: 512, RekogCPU: 256, RekogMemory: 512,
 		DesiredCount: 1, MaxCount: 1, NATMode: "gateway", LogRetentionDays: 7, APIThrottleRate: 50, APIThrottleBurst: 100,
 		MaxUploadBytes: 10485760, Namespace: "imagelabel.internal", ImageRetentionDays: 30, ContainerInsights: false,
+		APIAuth: "none",
 	}
 	if c != want {
 		t.Errorf("Load(defaults) = %+v; want %+v", c, want)
@@ -191,8 +192,16 @@ func TestUnknownKeys(t *testing.T) {
 // both ends of an "lo..hi" range are accepted and one step beyond each is
 // refused; every value of an "a | b" set is accepted and others refused.
 func TestConfigKeyRanges(t *testing.T) {
+	// Keys whose every value needs another key set.
+	companions := map[string]map[string]string{
+		"disableDefaultEndpoint": {"domainName": "api.example.com", "domainZone": "example.com"},
+	}
 	accepts := func(key, v string) bool {
-		_, err := Load(getter(map[string]string{key: v}))
+		cfg := map[string]string{key: v}
+		for ck, cv := range companions[key] {
+			cfg[ck] = cv
+		}
+		_, err := Load(getter(cfg))
 		return err == nil || !strings.Contains(err.Error(), "imagelabel:"+key+":")
 	}
 	for _, k := range Keys {

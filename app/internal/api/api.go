@@ -330,6 +330,10 @@ type Info struct {
 	// MaxUploadBytes is the largest POST /upload body, multipart framing
 	// included (MAX_UPLOAD_BYTES); upload only.
 	MaxUploadBytes int64 `json:"maxUploadBytes,omitempty"`
+	// APIAuth is "iam" when API Gateway requires SigV4-signed requests on
+	// POST /upload and GET /labels/{key} (API_AUTH); left out otherwise.
+	// upload only: its page says uploads need the client.
+	APIAuth string `json:"apiAuth,omitempty"`
 }
 
 // Values of Info.Labeler.

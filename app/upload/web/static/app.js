@@ -17,6 +17,7 @@
   let retryName = "";    // file name of that image
   let busy = false;
   let maxUpload = null;  // the server's body limit (GET /getInfo maxUploadBytes), once known
+  let signedOnly = false; // GET /getInfo apiAuth is "iam": uploads need signed requests, which a page cannot make
 
   // Relative URLs so the page also works when served under a path prefix.
   const api = (path) => new URL(path, document.baseURI);
@@ -51,7 +52,7 @@
 
   function setBusy(b) {
     busy = b;
-    submit.disabled = b || !file || tooLarge(file);
+    submit.disabled = b || !file || tooLarge(file) || signedOnly;
     retry.disabled = b;
     results.setAttribute("aria-busy", b ? "true" : "false");
   }
@@ -308,6 +309,11 @@
         maxUpload = data.maxUploadBytes;
         if (file && !busy) { checkSize(); setBusy(busy); }
       }
+      if (data.apiAuth === "iam") {
+        signedOnly = true;
+        document.getElementById("signed").hidden = false;
+        setBusy(busy);
+      }
       if (typeof data.labeler === "string" && data.labeler && data.labeler !== "Amazon Rekognition") {
         lead.textContent = `Upload a JPEG or PNG image and see the labels from the ${data.labeler}; this server does not use Amazon Rekognition.`;
       }
@@ -321,7 +327,7 @@
     if (file) setStatus(`${file.name} cannot be previewed; it may not be a JPEG or PNG image.`);
   });
   input.addEventListener("change", () => choose(input.files[0]));
-  form.addEventListener("submit", (e) => { e.preventDefault(); upload(); });
+  form.addEventListener("submit", (e) => { e.preventDefault(); if (!signedOnly) upload(); });
   retry.addEventListener("click", relabel);
 
   // Drag and drop: the drop zone takes the file; elsewhere the drop is
