@@ -434,13 +434,20 @@ func (r *reader) costKeys(c *Config) {
 	c.SpotOnDemandBase = r.int("spotOnDemandBase", 0, 100)
 	budget, email := raw["monthlyBudgetUSD"], raw["budgetEmail"]
 	switch {
-	case budget == "" && email == "":
-		return
-	case budget == "":
+	case budget == "" && email != "":
 		r.bad("monthlyBudgetUSD", "is empty but budgetEmail is set: set both or neither")
-		return
-	case email == "":
+	case email == "" && budget != "":
 		r.bad("budgetEmail", "is empty but monthlyBudgetUSD is set: set both or neither")
+	}
+	// A value that is set is checked even when its pair is missing: every
+	// problem is reported at once, not one per attempt.
+	r.budgetAmount(c, budget)
+	r.budgetEmail(c, email)
+}
+
+// budgetAmount checks and sets monthlyBudgetUSD, unless it is empty.
+func (r *reader) budgetAmount(c *Config, budget string) {
+	if budget == "" {
 		return
 	}
 	if f, err := strconv.ParseFloat(budget, 64); err != nil {
@@ -449,6 +456,13 @@ func (r *reader) costKeys(c *Config) {
 		r.bad("monthlyBudgetUSD", "%g must be a positive amount of US dollars", f)
 	} else {
 		c.MonthlyBudgetUSD = f
+	}
+}
+
+// budgetEmail checks and sets budgetEmail, unless it is empty.
+func (r *reader) budgetEmail(c *Config, email string) {
+	if email == "" {
+		return
 	}
 	if !emailPattern.MatchString(email) || len(email) > 254 {
 		r.bad("budgetEmail", "%q is not an email address", email)
