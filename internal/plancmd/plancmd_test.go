@@ -151,13 +151,13 @@ func (m multi) WrappedErrors() []error { return m }
 
 func TestUnlist(t *testing.T) {
 	plain := errors.New("get region: no answer")
-	if got := unlist(multi{plain}); got != plain {
+	if got := unlist(multi{plain}); got != plain { //nolint:errorlint // the very error, not one wrapping it
 		t.Errorf("unlist(list of one) = %q; want the error itself", got)
 	}
 	if got := unlist(multi{plain, multi{errors.New("b")}}); got.Error() != "get region: no answer\nb" {
 		t.Errorf("unlist(list of two) = %q; want them one a line", got)
 	}
-	if got := unlist(plain); got != plain {
+	if got := unlist(plain); got != plain { //nolint:errorlint // the very error
 		t.Errorf("unlist(plain) = %q", got)
 	}
 }
