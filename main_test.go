@@ -28,6 +28,7 @@ func TestRunOutsidePulumi(t *testing.T) {
 		{[]string{"deploy"}, exitUsage, nil, []string{`unknown command "deploy"`, "pulumi up"}},
 		{[]string{"plan", "--help"}, exitOK, []string{"--json", "--stack", "--set", "azCount (default 1; 1..6)"}, nil},
 		{[]string{"plan", "--bogus"}, exitUsage, nil, []string{"plan:", "--help lists"}},
+		{[]string{"plan", "--set", "nope=1"}, exitUsage, nil, []string{"plan: --set nope=1: unknown config key nope"}},
 		{[]string{"plan", "--stack", "nosuch"}, exitError, nil, []string{"Pulumi.nosuch.yaml", "pulumi stack init nosuch"}},
 	} {
 		var stdout, stderr bytes.Buffer

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -157,7 +158,13 @@ type notUploadError struct {
 }
 
 func (e *notUploadError) Error() string {
-	return fmt.Sprintf("%s does not look like the upload API: %s (got %v)", e.base, e.who, e.answer)
+	msg := fmt.Sprintf("%s does not look like the upload API: %s", e.base, e.who)
+	// The answer adds something only when it is not the status who already
+	// names ("answers 404 Not Found (got 404 Not Found)" says it twice).
+	if e.answer.Code != "" || !strings.Contains(e.who, fmt.Sprintf("answers %d ", e.answer.Status)) {
+		msg += fmt.Sprintf(" (got %v)", e.answer)
+	}
+	return msg
 }
 
 func (e *notUploadError) Unwrap() error { return e.answer }
@@ -167,7 +174,7 @@ func (e *notUploadError) Unwrap() error { return e.answer }
 // the status (and Server header) of a server that has no /getInfo.
 func (c *apiClient) whoAnswers(ctx context.Context) string {
 	c.identify.Do(func() {
-		info, status, server, err := c.getInfo(ctx)
+		info, status, server, s3Code, err := c.getInfo(ctx)
 		c.identifyInfo = info
 		switch {
 		case err != nil:
@@ -176,6 +183,10 @@ func (c *apiClient) whoAnswers(ctx context.Context) string {
 			if name, _ := info["name"].(string); name != "upload" {
 				c.identity = fmt.Sprintf("its GET /getInfo names %q, not \"upload\"", name)
 			}
+		case s3Code != "":
+			// localaws (or S3 itself): the address printed for localaws is
+			// easily taken for the API's.
+			c.identity = fmt.Sprintf("its GET /getInfo answers %d %s, an S3 error: this is S3 or localaws, not upload", status, s3Code)
 		default:
 			c.identity = fmt.Sprintf("its GET /getInfo answers %d %s", status, http.StatusText(status))
 			if status/100 == 2 {
@@ -189,29 +200,43 @@ func (c *apiClient) whoAnswers(ctx context.Context) string {
 	return c.identity
 }
 
+// s3ErrorCode returns the Code of an S3-style XML error body
+// (<Error><Code>NoSuchBucket</Code>...), "" for any other body.
+func s3ErrorCode(body []byte) string {
+	var e struct {
+		XMLName xml.Name `xml:"Error"`
+		Code    string   `xml:"Code"`
+	}
+	if xml.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	return e.Code
+}
+
 // getInfo fetches GET /getInfo directly (not through do, which may call
-// whoAnswers) and returns its JSON object, nil when the answer is not one.
-func (c *apiClient) getInfo(ctx context.Context) (info map[string]any, status int, server string, err error) {
+// whoAnswers) and returns its JSON object, nil when the answer is not one,
+// and the code of an S3-style XML error, "" when the answer is not one.
+func (c *apiClient) getInfo(ctx context.Context) (info map[string]any, status int, server, s3Code string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(nil, "getInfo"), nil)
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, "", "", err
 	}
 	req.Header.Set("Accept", "application/json")
 	res, err := c.client().Do(req)
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, "", "", err
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if err != nil {
-		return nil, 0, "", err
+		return nil, 0, "", "", err
 	}
 	if json.Unmarshal(body, &info) != nil {
 		info = nil
 	}
-	return info, res.StatusCode, res.Header.Get("Server"), nil
+	return info, res.StatusCode, res.Header.Get("Server"), s3ErrorCode(body), nil
 }
 
 // explain rewords common transport failures so the fix is obvious.
@@ -227,6 +252,15 @@ func (c *apiClient) explain(req *http.Request, err error) error {
 		return fmt.Errorf("no answer from %s within --timeout %s", host, c.timeout)
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s %s: interrupted", req.Method, req.URL.Redacted())
+	case errors.Is(err, http.ErrSchemeMismatch):
+		plain := *c.base
+		plain.Scheme = "http"
+		return fmt.Errorf("%s answers plain HTTP, not HTTPS: use %s (check --url or API_URL)", host, plain.Redacted())
+	}
+	// A *url.Error names the method and URL again: "POST u: Post "u": ...".
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
 	}
 	return fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
 }
@@ -332,7 +366,7 @@ func (cr *countingReader) Read(p []byte) (int, error) {
 // to the service's defaults.
 func labelQuery(c config) url.Values {
 	q := url.Values{}
-	if c.maxLabels != 0 {
+	if c.maxLabelsSet {
 		q.Set("maxLabels", strconv.Itoa(c.maxLabels))
 	}
 	if c.minConfSet {

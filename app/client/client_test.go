@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"imagelabel/app/localaws"
 	"imagelabel/internal/testutil"
 )
 
@@ -235,8 +236,93 @@ func TestUploadErrors(t *testing.T) {
 			if !strings.Contains(errOut, "0 uploaded, 1 failed") {
 				t.Errorf("upload %s: stderr lacks the summary:\n%s", tc.name, errOut)
 			}
+			onlyOneSummary(t, err, errOut)
 			noRawJSON(t, "stderr", errOut)
 		})
+	}
+}
+
+// onlyOneSummary checks that main, given run's err, exits 1 and prints
+// nothing more: upload's own summary line is the one summary.
+func onlyOneSummary(t *testing.T, err error, errOut string) {
+	t.Helper()
+	var more strings.Builder
+	if code := report(err, &more); code != 1 || more.Len() > 0 {
+		t.Errorf("main after a failed upload: exit %d, prints %q after\n%s\nwant exit 1 and no second summary", code, more.String(), errOut)
+	}
+}
+
+func TestReport(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code int
+		want string
+	}{
+		{nil, 0, ""},
+		{flag.ErrHelp, 0, ""},
+		{usageErr("no command given"), 2, "client: usage: no command given (see --help)\n"},
+		{errors.New("cannot connect"), 1, "client: cannot connect\n"},
+		{reportedError{errors.New("1 of 1 uploads failed")}, 1, ""},
+	} {
+		var b strings.Builder
+		if code := report(tc.err, &b); code != tc.code || b.String() != tc.want {
+			t.Errorf("report(%v) = %d, %q; want %d, %q", tc.err, code, b.String(), tc.code, tc.want)
+		}
+	}
+}
+
+// The client pointed at localaws (whose address the local run prints too)
+// says it found S3, once, not "404 Not Found (got 404 Not Found)".
+func TestPointedAtLocalAWS(t *testing.T) {
+	aws, err := localaws.New(localaws.Options{Buckets: []string{"images"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(aws)
+	t.Cleanup(srv.Close)
+	img := writePNG(t, t.TempDir(), "a.png", color.White, "")
+	_, errOut, err := runClient(t, nil, "--url", srv.URL, "upload", img)
+	want := img + ": " + srv.URL + " does not look like the upload API: its GET /getInfo answers 404 NoSuchBucket, an S3 error: this is S3 or localaws, not upload\n"
+	if err == nil || !strings.Contains(errOut, want) {
+		t.Errorf("upload to localaws: err = %v, stderr:\n%s\nwant %q", err, errOut, want)
+	}
+	_, _, err = runClient(t, nil, "--url", srv.URL, "info")
+	if err == nil || strings.Count(err.Error(), srv.URL) != 1 || !strings.Contains(err.Error(), "S3 or localaws") {
+		t.Errorf("info on localaws: err = %v; want it named as S3 or localaws, with the URL once", err)
+	}
+}
+
+// https:// against a plain-HTTP server says to use http://, and other
+// transport errors name the request once, not "POST u: Post "u": ...".
+func TestTransportErrorsNameURLOnce(t *testing.T) {
+	_, url := startFake(t)
+	img := writePNG(t, t.TempDir(), "a.png", color.White, "")
+	tlsURL := strings.Replace(url, "http://", "https://", 1)
+	_, errOut, err := runClient(t, nil, "--url", tlsURL, "upload", img)
+	want := img + ": " + strings.TrimPrefix(url, "http://") + " answers plain HTTP, not HTTPS: use " + url + " (check --url or API_URL)\n"
+	if err == nil || !strings.Contains(errOut, want) {
+		t.Errorf("https:// to an http server: err = %v, stderr:\n%s\nwant %q", err, errOut, want)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() { // accept, read the request head, hang up without answering
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Read(make([]byte, 4096))
+			c.Close()
+		}
+	}()
+	hangup := "http://" + ln.Addr().String()
+	_, errOut, err = runClient(t, nil, "--url", hangup, "upload", img)
+	if err == nil || strings.Count(errOut, hangup) != 1 || !strings.Contains(errOut, img+": POST "+hangup+"/upload: ") {
+		t.Errorf("a server that hangs up: err = %v, stderr:\n%s\nwant POST %s/upload: and the error, the URL once", err, errOut, hangup)
 	}
 }
 
@@ -433,6 +519,8 @@ func TestUsageErrors(t *testing.T) {
 		{"--url", "http://x", "labels", "a", "b"},
 		{"--url", "http://x", "info", "extra"},
 		{"--max-labels", "0x", "info"},
+		{"--max-labels", "0", "info"},
+		{"--max-labels", "-1", "info"},
 		{"--max-labels", "1001", "info"},
 		{"--min-confidence", "101", "info"},
 		{"--min-confidence", "abc", "info"},

@@ -25,6 +25,9 @@ import (
 func cmdInfo(ctx context.Context, cl *apiClient, c config, stdout, stderr io.Writer) error {
 	body, err := cl.get(ctx, nil, "getInfo")
 	if err != nil {
+		if errors.As(err, new(*notUploadError)) {
+			return err // it names the URL already
+		}
 		return fmt.Errorf("info from %s: %w", cl.base.Redacted(), err)
 	}
 	if c.json {
@@ -178,7 +181,7 @@ func cmdUpload(ctx context.Context, cl *apiClient, c config, files []string, std
 	fmt.Fprintf(stderr, "%d uploaded, %d failed (%d %s in %s)\n", len(files)-failed, failed, len(files), noun,
 		time.Since(began).Round(time.Millisecond))
 	if failed > 0 {
-		return fmt.Errorf("%d of %d uploads failed", failed, len(files))
+		return reportedError{fmt.Errorf("%d of %d uploads failed", failed, len(files))}
 	}
 	return nil
 }

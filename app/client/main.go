@@ -30,20 +30,36 @@ func main() {
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	os.Exit(report(err, os.Stderr))
+}
+
+// report prints run's error on stderr, unless the command already printed
+// its summary (a reportedError), and returns the exit status: 0, 1 for a
+// failure, 2 for a usage error.
+func report(err error, stderr io.Writer) int {
 	switch {
-	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintln(os.Stderr, "client:", err)
-		os.Exit(2)
+		fmt.Fprintln(stderr, "client:", err)
+		return 2
+	case errors.As(err, new(reportedError)):
+		return 1
 	default:
-		fmt.Fprintln(os.Stderr, "client:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "client:", err)
+		return 1
 	}
 }
 
 // errUsage marks errors in how the command was called (exit status 2).
 var errUsage = errors.New("usage")
+
+// reportedError is a failure the command has already summed up for the
+// user (upload's "0 uploaded, 1 failed", smoke's "FAILED at hop"): main
+// exits 1 without a second summary.
+type reportedError struct{ error }
+
+func (e reportedError) Unwrap() error { return e.error }
 
 func usageErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s (see --help)", errUsage, fmt.Sprintf(format, args...))
@@ -67,16 +83,17 @@ Flags:
 
 // config is everything the flags say.
 type config struct {
-	url         string
-	stack       string
-	projectDir  string
-	json        bool
-	maxLabels   int
-	minConf     float64
-	minConfSet  bool
-	concurrency int
-	timeout     time.Duration
-	sign        bool
+	url          string
+	stack        string
+	projectDir   string
+	json         bool
+	maxLabels    int
+	maxLabelsSet bool
+	minConf      float64
+	minConfSet   bool
+	concurrency  int
+	timeout      time.Duration
+	sign         bool
 }
 
 // run is the whole program; main only supplies the OS. stdin is unused today
@@ -97,6 +114,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.Usage()
 		return usageErr("no command given")
 	}
+	// 0 is not "unset": --max-labels 0 is refused like any value outside 1..1000.
+	fs.Visit(func(f *flag.Flag) { c.maxLabelsSet = c.maxLabelsSet || f.Name == "max-labels" })
 	if err := checkFlags(c); err != nil {
 		return err
 	}
@@ -136,7 +155,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 
 // checkFlags rejects flag values out of range, before any request is made.
 func checkFlags(c config) error {
-	if c.maxLabels != 0 && (c.maxLabels < 1 || c.maxLabels > 1000) {
+	if c.maxLabelsSet && (c.maxLabels < 1 || c.maxLabels > 1000) {
 		return usageErr("--max-labels %d: must be from 1 to 1000", c.maxLabels)
 	}
 	if c.minConfSet && (c.minConf < 0 || c.minConf > 100 || c.minConf != c.minConf) {

@@ -57,7 +57,7 @@ func cmdSmoke(ctx context.Context, cl *apiClient, c config, tgt *target, stdout 
 		for _, l := range f.look {
 			fmt.Fprintf(stdout, "  %s\n", l)
 		}
-		return err
+		return reportedError{err}
 	}
 	if err != nil {
 		return err

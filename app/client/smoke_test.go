@@ -147,6 +147,10 @@ func checkSmokeFailure(t *testing.T, out string, err error, hop string, wantHops
 	if got := strings.Join(hops(out), ","); got != strings.Join(wantHops, ",") {
 		t.Errorf("smoke hops = %s; want %s\n%s", got, strings.Join(wantHops, ","), out)
 	}
+	var more strings.Builder
+	if code := report(err, &more); code != 1 || more.Len() > 0 {
+		t.Errorf("main after a failed smoke: exit %d, prints %q; want exit 1 and nothing after smoke's own FAILED line", code, more.String())
+	}
 	if !strings.Contains(out, `smoke: FAILED at hop "`+hop+`"`) || !strings.Contains(out, "look at:") {
 		t.Errorf("smoke output does not name hop %q and what to look at:\n%s", hop, out)
 	}

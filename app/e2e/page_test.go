@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -298,6 +299,14 @@ func TestPage(t *testing.T) {
 	if key := eval[string](t, ctx, `document.getElementById('key').textContent`); key != "Stored as "+want["key"].(string) {
 		t.Errorf("key line = %q; want Stored as %s", key, want["key"])
 	}
+	// The page has scrolled to the results, past the lead: the results say
+	// again where the labels come from.
+	if note := eval[string](t, ctx, `(() => {
+		const n = document.getElementById('labeler');
+		return n.closest('#results') && n.checkVisibility() ? n.textContent : '';
+	})()`); !strings.Contains(note, "local stand-in (localaws), not Amazon Rekognition") {
+		t.Errorf("stand-in notice in the results = %q; want it to say the labels are from the local stand-in (localaws), not Amazon Rekognition", note)
+	}
 	if p := eval[float64](t, ctx, `document.getElementById('progress').value`); p != 100 {
 		t.Errorf("progress after upload = %v; want 100", p)
 	}
@@ -332,6 +341,16 @@ func TestPage(t *testing.T) {
 		const r = document.getElementById('resultsTitle').getBoundingClientRect();
 		return scrollY > 0 && r.top >= 0 && r.bottom <= innerHeight;
 	})()`, chromedp.WithPollingTimeout(10*time.Second)))
+	// The lead is scrolled away; the stand-in notice is on screen with the results.
+	do(t, ctx, "scroll settled", scrollSettled())
+	if where := eval[string](t, ctx, `(() => {
+		const lead = document.getElementById('lead').getBoundingClientRect();
+		const note = document.getElementById('labeler').getBoundingClientRect();
+		const ok = lead.bottom <= 0 && note.height > 0 && note.top >= 0 && note.bottom <= innerHeight;
+		return ok ? '' : JSON.stringify({lead: [lead.top, lead.bottom], note: [note.top, note.bottom], innerHeight});
+	})()`); where != "" {
+		t.Errorf("on the phone, after the scroll to the results, the stand-in notice is not on screen, or the lead still is: %s", where)
+	}
 	// Unscrolled, the labels would have ended below the fold.
 	if below := eval[float64](t, ctx, `[...document.querySelectorAll('#labels li')].pop().getBoundingClientRect().bottom + scrollY - innerHeight`); below <= 0 {
 		t.Errorf("the labels end %v px above the bottom of the unscrolled phone screen; the scroll test needs them below the fold", -below)
@@ -403,8 +422,10 @@ func TestPage(t *testing.T) {
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{big}),
 		chromedp.Poll[chromedp.Void](`document.getElementById('errorTitle').textContent === 'File too large'`),
 	)
-	if got := eval[string](t, ctx, `document.getElementById('errorText').textContent`); !strings.Contains(got, "big.png is 64 KiB, more than this server accepts") {
-		t.Errorf("error for big.png = %q; want it to name the file, its size and the limit", got)
+	// One limit, in the server's words: its 413 says "larger than 64 KiB".
+	if got := eval[string](t, ctx, `document.getElementById('errorText').textContent`); !strings.Contains(got, "big.png is 64 KiB, more than this server accepts (64 KiB per upload") ||
+		len(regexp.MustCompile(`\d[\d.]* (B|KiB|MiB)\b`).FindAllString(got, -1)) != 2 {
+		t.Errorf("error for big.png = %q; want it to name the file, its size and the server's limit, and no other size", got)
 	}
 	if !eval[bool](t, ctx, `document.getElementById('submit').disabled`) {
 		t.Errorf("Upload is enabled for a file over the limit")

@@ -271,4 +271,68 @@ func TestComposeMissingImagesSaysBuild(t *testing.T) {
 	if strings.Contains(strings.ToLower(msg), "pull") {
 		t.Errorf("compose up with missing images tried a registry:\n%s", msg)
 	}
+	// Compose creates the networks before it builds, and leaves them: the
+	// message says how to remove them, and that command does.
+	if !strings.Contains(msg, "docker compose down to remove the networks") {
+		t.Errorf("compose up with missing images does not say how to remove the networks it left:\n%s", msg)
+	}
+	if _, err := compose(ctx, cmdline, nil, append(base, "down")...); err != nil {
+		t.Fatal(err)
+	}
+	expectNothingLeft(ctx, t, requireDocker(t), project)
+}
+
+// expectNothingLeft fails when a container or network of the Compose
+// project remains.
+func expectNothingLeft(ctx context.Context, t *testing.T, d dockerCLI, project string) {
+	t.Helper()
+	filter := "label=com.docker.compose.project=" + project
+	cs, err1 := d.run(ctx, "ps", "-aq", "--filter", filter)
+	ns, err2 := d.run(ctx, "network", "ls", "-q", "--filter", filter)
+	if err1 != nil || err2 != nil || cs != "" || ns != "" {
+		t.Errorf("after compose down: containers %q, networks %q (%v, %v); want none", cs, ns, err1, err2)
+	}
+}
+
+// With upload's port taken, `up` fails on Compose's bind error after
+// starting localaws and rekog (Compose's own behaviour); `down`, which
+// docs/local.md gives for this case, removes everything it created.
+func TestComposePortTaken(t *testing.T) {
+	d := requireDocker(t)
+	cmdline := composeCmd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	_, arch, err := newDocker(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.buildImages(ctx, arch, &testutil.SyncBuffer{}, true); err != nil {
+		t.Fatal(err)
+	}
+	taken := listenLoopback(t)
+	id, err := runID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	project := "imagelabeltest" + id
+	env := []string{"IMAGELABEL_PORT=" + itoa(portOf(taken))}
+	base := []string{"-p", project, "-f", composeFile}
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer ccancel()
+		compose(cctx, cmdline, env, append(base, "down", "--remove-orphans")...) //nolint:errcheck // the test's own down is checked
+	})
+	out, err := compose(ctx, cmdline, env, append(base, "up", "--detach")...)
+	if err == nil {
+		t.Fatalf("compose up on a taken port succeeded:\n%s", out)
+	}
+	if msg := err.Error(); !isPortTaken(err) {
+		t.Errorf("compose up on a taken port failed otherwise:\n%s", msg)
+	}
+	running, _ := d.run(ctx, "ps", "--filter", "label=com.docker.compose.project="+project, "--format", "{{.Label \"com.docker.compose.service\"}}")
+	t.Logf("running after the failed up: %q", running)
+	if _, err := compose(ctx, cmdline, env, append(base, "down")...); err != nil {
+		t.Fatal(err)
+	}
+	expectNothingLeft(ctx, t, d, project)
 }

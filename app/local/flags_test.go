@@ -56,11 +56,21 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-keep"}, "-keep applies only to -containers"},
 	}
 	for _, tt := range bad {
-		_, err := parseFlags(tt.args, noenv, io.Discard)
+		var stderr strings.Builder
+		_, err := parseFlags(tt.args, noenv, &stderr)
 		var ue usageError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("parseFlags(%q) = %v; want a usage error containing %q", tt.args, err, tt.want)
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) || !strings.HasSuffix(err.Error(), " (see -h)") {
+			t.Errorf("parseFlags(%q) = %v; want a usage error containing %q, ending (see -h)", tt.args, err, tt.want)
 		}
+		// main prints the error; parseFlags printing it (or the usage)
+		// too would show it twice.
+		if stderr.Len() > 0 {
+			t.Errorf("parseFlags(%q) printed %q; want nothing (main prints the error once)", tt.args, stderr.String())
+		}
+	}
+	var help strings.Builder
+	if _, err := parseFlags([]string{"-h"}, noenv, &help); !errors.Is(err, flag.ErrHelp) || !strings.Contains(help.String(), "Usage: go run ./app/local") {
+		t.Errorf("-h: err %v, printed %q; want flag.ErrHelp and the usage", err, help.String())
 	}
 }
 

@@ -86,6 +86,7 @@ func TestMainExitStatus(t *testing.T) {
 		{[]string{"-port", port, "-rekog-port=0", "-aws-port=0", "-data="}, 1,
 			"local: port " + port + " is already in use (upload); choose another with -port\n"},
 		{[]string{"-port", "x"}, 2, `invalid value "x" for flag -port`},
+		{[]string{"-bogus"}, 2, "local: flag provided but not defined: -bogus (see -h)\n"},
 		{[]string{"-log-level", "loud"}, 2, `local: -log-level "loud": want debug, info, warn or error (see -h)`},
 		{[]string{"-h"}, 0, "Usage: go run ./app/local"},
 	} {
@@ -104,6 +105,10 @@ func TestMainExitStatus(t *testing.T) {
 		}
 		if code != tt.code || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("local %q: exit %d, stderr %q; want exit %d and %q", tt.args, code, stderr.String(), tt.code, tt.want)
+		}
+		// An error is said once, not before and after the usage.
+		if line, _, _ := strings.Cut(tt.want, "\n"); tt.code == 2 && strings.Count(stderr.String(), strings.TrimPrefix(line, "local: ")) != 1 {
+			t.Errorf("local %q: stderr %q; want the error once", tt.args, stderr.String())
 		}
 	}
 }

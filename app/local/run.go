@@ -56,16 +56,22 @@ type config struct {
 	keep        bool // keep containers and networks on exit (debugging)
 }
 
-// parseFlags parses args into a config. It returns flag.ErrHelp for -h and a
-// usageError for anything else wrong, after printing usage to stderr.
+// parseFlags parses args into a config. It returns flag.ErrHelp for -h,
+// after printing the usage to stderr, and a usageError for anything else
+// wrong, which it does not print: main prints it, once, on one line.
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	var c config
 	fs := newFlagSet(&c, getenv, stderr)
+	// The flag package prints a parse error, then the usage; the error
+	// would then appear twice (main prints it too) with the usage between.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fs.Usage()
 			return c, err
 		}
-		return c, usageError{err.Error()}
+		return c, usageError{err.Error() + " (see -h)"}
 	}
 	if err := checkConfig(&c, fs); err != nil {
 		return c, err

@@ -31,6 +31,17 @@ var (
 	ErrUsage = errors.New("usage")
 )
 
+// usageError is an error in how plan was called: a flag, an argument or a
+// --set it cannot take. It matches ErrUsage without saying "usage: ".
+type usageError struct{ error }
+
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+func (e usageError) Unwrap() error        { return e.error }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
 const planUsage = "usage: go run . plan [--json] [--stack NAME] [--set key=value ...]"
 
 // Run implements `go run . plan [--json] [--stack NAME] [--set key=value ...]`:
@@ -50,10 +61,10 @@ func Run(args []string, dir string, stdout io.Writer) error {
 		}
 		return ErrHelp
 	} else if err != nil {
-		return fmt.Errorf("%w: %w (%s; --help lists the flags and config keys)", ErrUsage, err, planUsage)
+		return usagef("%w (%s; --help lists the flags and config keys)", err, planUsage)
 	}
 	if flags.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q (%s)", ErrUsage, flags.Arg(0), planUsage)
+		return usagef("unexpected argument %q (%s)", flags.Arg(0), planUsage)
 	}
 	config, err := plan.ReadStackConfig(dir, *stack)
 	if err != nil {
@@ -65,7 +76,7 @@ func Run(args []string, dir string, stdout io.Writer) error {
 	}
 	res, err := plan.Model(*stack, config)
 	if err != nil {
-		return err
+		return unlist(err)
 	}
 	plan.MarkPlaceholders(res, config["aws:region"])
 	est, err := cost.ForPlan(res, config)
@@ -89,19 +100,41 @@ func applySets(config map[string]string, sets []string) ([]string, error) {
 	for _, kv := range sets {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--set %q: want key=value", kv)
+			return nil, usagef("--set %q: want key=value", kv)
 		}
 		if !strings.Contains(k, ":") {
 			k = plan.Project + ":" + k
 		}
 		short := strings.TrimPrefix(k, plan.Project+":")
 		if k != "aws:region" && (short == k || !stackconfig.IsKey(short)) {
-			return nil, fmt.Errorf("--set %s: unknown config key %s; %s", kv, short, stackconfig.Suggest(short))
+			// Like an unknown flag: the command line names something
+			// that does not exist (a bad value is a config error).
+			return nil, usagef("--set %s: unknown config key %s; %s", kv, short, stackconfig.Suggest(short))
 		}
 		config[k] = v
 		applied = append(applied, short+"="+v)
 	}
 	return applied, nil
+}
+
+// unlist returns the one error inside the list pulumi.RunErr wraps the
+// program's error in (hashicorp/go-multierror: "1 error occurred:\n\t* ...",
+// with blank lines), so that every problem prints in the format of
+// stackconfig.Errors or as a plain sentence; a longer list is joined one
+// error a line.
+func unlist(err error) error {
+	l, ok := err.(interface{ WrappedErrors() []error })
+	if !ok {
+		return err
+	}
+	var errs []error
+	for _, e := range l.WrappedErrors() {
+		errs = append(errs, unlist(e))
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // printPlanHelp writes plan's help: what it does, the flags, and every

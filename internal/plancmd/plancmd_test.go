@@ -118,6 +118,50 @@ func TestPlanErrors(t *testing.T) {
 	}
 }
 
+// TestPlanErrorFormat: every config problem comes in one format (no "1
+// error occurred" list with blank lines around a region error), and a
+// command-line mistake is a usage error whether it is a flag or a key.
+func TestPlanErrorFormat(t *testing.T) {
+	err := Run([]string{"--set", "aws:region=mars-1"}, root, io.Discard)
+	want := "invalid config (1 error):\n  aws:region: unknown region \"mars-1\"; supported regions: "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n\n") || strings.Contains(err.Error(), "lacks") {
+		t.Errorf("plan --set aws:region=mars-1 = %q; want it to start %q, without blank lines or what it lacks", err, want)
+	}
+	err = Run([]string{"--set", "monthlyBudgetUSD=-5"}, root, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "invalid config (2 errors):\n") || !strings.Contains(err.Error(), "budgetEmail: is empty") ||
+		!strings.Contains(err.Error(), "monthlyBudgetUSD: -5 must be a positive") {
+		t.Errorf("plan --set monthlyBudgetUSD=-5 = %q; want both problems: no budgetEmail and a negative amount", err)
+	}
+	for _, args := range [][]string{{"--bogus"}, {"--set", "nope=1"}, {"--set", "azCount"}, {"extra"}} {
+		err := Run(args, root, io.Discard)
+		if !errors.Is(err, ErrUsage) || strings.HasPrefix(err.Error(), "usage: ") {
+			t.Errorf("plan %q = %v; want a usage error (exit 2 like any unknown flag), not prefixed usage:", args, err)
+		}
+	}
+	if err := Run([]string{"--set", "uploadMemory=4096"}, root, io.Discard); err == nil || errors.Is(err, ErrUsage) {
+		t.Errorf("plan --set uploadMemory=4096 = %v; want a config error, not a usage error", err)
+	}
+}
+
+// multi is an error list like the one pulumi.RunErr returns.
+type multi []error
+
+func (m multi) Error() string          { return fmt.Sprintf("%d error occurred:\n\t* %v\n\n", len(m), m[0]) }
+func (m multi) WrappedErrors() []error { return m }
+
+func TestUnlist(t *testing.T) {
+	plain := errors.New("get region: no answer")
+	if got := unlist(multi{plain}); got != plain { //nolint:errorlint // the very error, not one wrapping it
+		t.Errorf("unlist(list of one) = %q; want the error itself", got)
+	}
+	if got := unlist(multi{plain, multi{errors.New("b")}}); got.Error() != "get region: no answer\nb" {
+		t.Errorf("unlist(list of two) = %q; want them one a line", got)
+	}
+	if got := unlist(plain); got != plain { //nolint:errorlint // the very error
+		t.Errorf("unlist(plain) = %q", got)
+	}
+}
+
 // TestPlanUnknownKeys: a typo in the stack file or in --set is caught by the
 // plan with the nearest key.
 func TestPlanUnknownKeys(t *testing.T) {

@@ -78,8 +78,14 @@ func TestRegionRefused(t *testing.T) {
 			t.Errorf("region %s: %v; want a plan", region, err)
 		}
 	}
+	// A name in none of AWS's lists is an unknown region, not one lacking
+	// the three services.
+	if _, err := plan.Model("test", map[string]string{"aws:region": "mars-east-1"}); err == nil ||
+		!strings.Contains(err.Error(), `aws:region: unknown region "mars-east-1"; supported regions: `) {
+		t.Errorf("region mars-east-1: error %v; want an unknown region with the supported ones", err)
+	}
 	// af-south-1 and eu-north-1 have no Rekognition endpoint.
-	for _, region := range []string{"af-south-1", "eu-north-1", "mars-east-1"} {
+	for _, region := range []string{"af-south-1", "eu-north-1"} {
 		_, err := plan.Model("test", map[string]string{"aws:region": region})
 		if err == nil {
 			t.Errorf("region %s: no error; want a refusal", region)

@@ -458,13 +458,20 @@ func (r *reader) costKeys(c *Config) {
 	c.SpotOnDemandBase = r.int("spotOnDemandBase", 0, 100)
 	budget, email := raw["monthlyBudgetUSD"], raw["budgetEmail"]
 	switch {
-	case budget == "" && email == "":
-		return
-	case budget == "":
+	case budget == "" && email != "":
 		r.bad("monthlyBudgetUSD", "is empty but budgetEmail is set: set both or neither")
-		return
-	case email == "":
+	case email == "" && budget != "":
 		r.bad("budgetEmail", "is empty but monthlyBudgetUSD is set: set both or neither")
+	}
+	// A value that is set is checked even when its pair is missing: every
+	// problem is reported at once, not one per attempt.
+	r.budgetAmount(c, budget)
+	r.budgetEmail(c, email)
+}
+
+// budgetAmount checks and sets monthlyBudgetUSD, unless it is empty.
+func (r *reader) budgetAmount(c *Config, budget string) {
+	if budget == "" {
 		return
 	}
 	// The budget's limitAmount is sent in cents (two decimals, see
@@ -478,6 +485,13 @@ func (r *reader) costKeys(c *Config) {
 		r.bad("monthlyBudgetUSD", "%g is less than one cent: the budget amount is sent in cents, so it would be 0.00 USD; set at least %.2f (or leave the key empty for no budget)", f, minBudgetUSD)
 	} else {
 		c.MonthlyBudgetUSD = f
+	}
+}
+
+// budgetEmail checks and sets budgetEmail, unless it is empty.
+func (r *reader) budgetEmail(c *Config, email string) {
+	if email == "" {
+		return
 	}
 	if !emailPattern.MatchString(email) || len(email) > 254 {
 		r.bad("budgetEmail", "%q is not an email address", email)

@@ -1,6 +1,7 @@
 package stackconfig
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -283,6 +284,24 @@ func TestBudgetConfig(t *testing.T) {
 		_, err := Load(getter(tc.kv))
 		if err == nil || !strings.Contains(err.Error(), "imagelabel:"+tc.wantKey+":") {
 			t.Errorf("Load(%v) = %v; want an error naming imagelabel:%s", tc.kv, err, tc.wantKey)
+		}
+	}
+	// A bad value and a missing pair are both reported.
+	for _, tc := range []struct {
+		kv   map[string]string
+		want Errors
+	}{
+		{map[string]string{"monthlyBudgetUSD": "-5"}, Errors{
+			"imagelabel:budgetEmail: is empty but monthlyBudgetUSD is set: set both or neither",
+			"imagelabel:monthlyBudgetUSD: -5 must be a positive amount of US dollars, at most 1e+09"}},
+		{map[string]string{"budgetEmail": "ops"}, Errors{
+			"imagelabel:monthlyBudgetUSD: is empty but budgetEmail is set: set both or neither",
+			`imagelabel:budgetEmail: "ops" is not an email address`}},
+	} {
+		_, err := Load(getter(tc.kv))
+		var ce Errors
+		if !errors.As(err, &ce) || !slices.Equal(ce, tc.want) {
+			t.Errorf("Load(%v) = %q; want both problems %q", tc.kv, err, tc.want)
 		}
 	}
 	c, err := Load(getter(map[string]string{"monthlyBudgetUSD": "25.5", "budgetEmail": "ops@example.com"}))

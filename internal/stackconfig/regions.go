@@ -140,20 +140,34 @@ func supportedRegions(table map[string]RegionSupport, arch string) []string {
 }
 
 // CheckRegion refuses a region where the stack cannot work, naming the
-// config key to change and the choices that would work. arch is the ECS
-// cpuArchitecture (ARM64 or X86_64).
+// config key to change and the choices that would work, as Errors (the
+// format of every config problem). arch is the ECS cpuArchitecture (ARM64
+// or X86_64).
 func CheckRegion(table map[string]RegionSupport, region, arch string) error {
 	s, ok := table[region]
+	supported := strings.Join(supportedRegions(table, arch), ", ")
 	switch {
+	case !ok && !knownRegion(region):
+		// In none of the source lists: most likely a typo, not a region
+		// that lacks all three services.
+		return Errors{fmt.Sprintf("aws:region: unknown region %q; supported regions: %s", region, supported)}
 	case !ok || len(s.UsableZones()) == 0:
-		return fmt.Errorf("aws:region: %s lacks %s (this stack needs Rekognition DetectLabels, API Gateway VPC links for HTTP APIs and Fargate); supported regions: %s",
-			region, strings.Join(missingServices(region), ", "), strings.Join(supportedRegions(table, arch), ", "))
+		return Errors{fmt.Sprintf("aws:region: %s lacks %s (this stack needs Rekognition DetectLabels, API Gateway VPC links for HTTP APIs and Fargate); supported regions: %s",
+			region, strings.Join(missingServices(region), ", "), supported)}
 	case !slices.Contains(s.FargateArch, arch):
-		return fmt.Errorf("%s:cpuArchitecture: Fargate in %s offers %s, not %s; choose %s or one of the regions %s",
+		return Errors{fmt.Sprintf("%s:cpuArchitecture: Fargate in %s offers %s, not %s; choose %s or one of the regions %s",
 			Namespace, region, strings.Join(s.FargateArch, ", "), arch,
-			strings.Join(archKeys(s.FargateArch), " or "), strings.Join(supportedRegions(table, arch), ", "))
+			strings.Join(archKeys(s.FargateArch), " or "), supported)}
 	}
 	return nil
+}
+
+// knownRegion reports whether any of the source lists names region (a
+// region of the table is known too).
+func knownRegion(region string) bool {
+	_, fargate := fargateZones[region]
+	_, links := vpcLinkZones[region]
+	return fargate || links || slices.Contains(rekognitionRegions, region)
 }
 
 // missingServices names what the source lists say region lacks.
@@ -203,8 +217,8 @@ func ChooseZones(table map[string]RegionSupport, region string, names, ids []str
 		}
 	}
 	if len(chosen) < count {
-		return nil, fmt.Errorf("%s:azCount: %d zones requested, but this account has only %d zones in %s where API Gateway VPC links and Fargate both run: %s; set azCount to at most %d",
-			Namespace, count, len(offered), region, strings.Join(offered, ", "), len(offered))
+		return nil, Errors{fmt.Sprintf("%s:azCount: %d zones requested, but this account has only %d zones in %s where API Gateway VPC links and Fargate both run: %s; set azCount to at most %d",
+			Namespace, count, len(offered), region, strings.Join(offered, ", "), len(offered))}
 	}
 	return chosen, nil
 }

@@ -1,6 +1,7 @@
 package stackconfig
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +20,23 @@ func TestCheckRegionArchitecture(t *testing.T) {
 	}
 	if err := CheckRegion(table, "xx-west-1", "X86_64"); err != nil {
 		t.Errorf("CheckRegion(X86_64) = %v", err)
+	}
+}
+
+// TestCheckRegionUnknown: a name in none of the source lists is an unknown
+// region (a typo), not one that lacks Rekognition, VPC links and Fargate; a
+// real region without Rekognition still says so. Both come as Errors, the
+// format of every config problem.
+func TestCheckRegionUnknown(t *testing.T) {
+	err := CheckRegion(Regions, "mars-1", "ARM64")
+	var ce Errors
+	if !errors.As(err, &ce) || len(ce) != 1 || !strings.HasPrefix(ce[0], `aws:region: unknown region "mars-1"; supported regions: `) ||
+		!strings.Contains(ce[0], "us-east-1") || strings.Contains(ce[0], "lacks") {
+		t.Errorf("CheckRegion(mars-1) = %#v; want one Errors line: unknown region with the supported list", err)
+	}
+	err = CheckRegion(Regions, "eu-north-1", "ARM64")
+	if !errors.As(err, &ce) || len(ce) != 1 || !strings.Contains(ce[0], "eu-north-1 lacks Rekognition") {
+		t.Errorf("CheckRegion(eu-north-1) = %#v; want one Errors line saying it lacks Rekognition", err)
 	}
 }
 

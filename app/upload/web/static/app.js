@@ -7,7 +7,7 @@
   const form = $("form"), input = $("file"), drop = $("drop"), preview = $("preview");
   const submit = $("submit"), progress = $("progress"), status = $("status");
   const errorBox = $("error"), errorTitle = $("errorTitle"), errorText = $("errorText"), retry = $("retry");
-  const errorDetail = $("errorDetail"), lead = $("lead");
+  const errorDetail = $("errorDetail"), lead = $("lead"), labelerNote = $("labeler");
   const results = $("results"), keyLine = $("key"), list = $("labels");
   const maxLabels = $("maxLabels"), minConfidence = $("minConfidence");
 
@@ -91,10 +91,12 @@
 
   // checkSize refuses the chosen file before anything is sent when it is
   // over the server's limit.
+  // It states the limit as the server's 413 does ("larger than 10 MiB"):
+  // one number, the whole upload's, not the image's share of it.
   function checkSize() {
     if (!tooLarge(file)) return true;
     showError(`${file.name} is ${formatBytes(file.size)}, more than this server accepts ` +
-      `(${formatBytes(maxUpload - framing(file))} for an image). Choose a smaller image, or save this one ` +
+      `(${formatBytes(maxUpload)} per upload, form data included). Choose a smaller image, or save this one ` +
       "with fewer pixels or a lower JPEG quality.", null, "File too large");
     setStatus("");
     return false;
@@ -316,6 +318,10 @@
       }
       if (typeof data.labeler === "string" && data.labeler && data.labeler !== "Amazon Rekognition") {
         lead.textContent = `Upload a JPEG or PNG image and see the labels from the ${data.labeler}; this server does not use Amazon Rekognition.`;
+        // Said again under the results: after an upload the page scrolls
+        // there, past the lead.
+        labelerNote.textContent = `These labels are from the ${data.labeler}, not Amazon Rekognition.`;
+        labelerNote.hidden = false;
       }
     } catch (_) { /* offline or not this API: keep the defaults */ }
   }
